@@ -1,0 +1,1 @@
+"""Retrieval: knowledge-base chunking and hybrid (BM25 + dense) index."""

@@ -1,0 +1,1 @@
+"""Serving stage: generation engine, FastAPI app, auth, limits."""

@@ -1,0 +1,1 @@
+"""Training stage: LoRA/QLoRA fine-tuning with reproducible run directories."""
