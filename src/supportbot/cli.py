@@ -11,7 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from supportbot.data import cli as data_cli
 from supportbot.errors import NotYetAvailableError, SupportbotError
+from supportbot.eval import cli as eval_cli
+from supportbot.serve import cli as serve_cli
+from supportbot.train import cli as train_cli
 
 app = typer.Typer(
     help="Turn a small open LLM into a local support assistant: prepare → train → eval → serve.",
@@ -89,31 +93,15 @@ def _not_yet(stage: str, issue: str) -> None:
     raise NotYetAvailableError(f"`supportbot {stage}` is not yet available (tracked in the {issue} issue)")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def prepare() -> None:
-    """Turn raw support data into clean, deduplicated, leakage-free splits."""
-    _not_yet("prepare", "data pipeline")
+# Each stage owns its verb(s) in <stage>/cli.py; registering them here keeps this file the table of contents.
+_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+app.command(name="prepare")(data_cli.prepare_command)
+app.command(name="train")(train_cli.train_command)
+app.command(name="eval")(eval_cli.eval_command)
+app.command(name="serve")(serve_cli.serve_command)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def train() -> None:
-    """Fine-tune a base model with LoRA/QLoRA."""
-    _not_yet("train", "training")
-
-
-@app.command(name="eval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def eval_() -> None:
-    """Evaluate a tuned model against its base on a question suite."""
-    _not_yet("eval", "evaluation")
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def serve() -> None:
-    """Serve a model over HTTP (FastAPI)."""
-    _not_yet("serve", "serving")
-
-
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings=_EXTRA)
 def export() -> None:
     """Export an adapter to the registry, or a merged model."""
     _not_yet("export", "packaging")
