@@ -97,6 +97,7 @@ def _not_yet(stage: str, issue: str) -> None:
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 app.command(name="prepare")(data_cli.prepare_command)
 app.command(name="train")(train_cli.train_command)
+app.command(name="report")(train_cli.report_command)
 app.command(name="eval")(eval_cli.eval_command)
 app.command(name="serve")(serve_cli.serve_command)
 

@@ -11,10 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from supportbot.errors import ConfigError
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are NovaPay's customer support assistant. Answer the customer's question accurately and "
-    "concisely using NovaPay's policies. If the request is outside NovaPay support, say so politely."
-)
+DEFAULT_SYSTEM_PROMPT = "You are NovaPay's customer support assistant. Answer accurately and concisely."
 
 
 class StrictModel(BaseModel):

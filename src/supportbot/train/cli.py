@@ -8,3 +8,8 @@ from supportbot.errors import NotYetAvailableError
 def train_command() -> None:
     """Fine-tune a base model with LoRA/QLoRA."""
     raise NotYetAvailableError("`supportbot train` is not yet available (tracked in the training issue)")
+
+
+def report_command() -> None:
+    """Plot a run's curves and summarise its convergence."""
+    raise NotYetAvailableError("`supportbot report` is not yet available (tracked in the training issue)")
