@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from supportbot.data import cli as data_cli
-from supportbot.errors import NotYetAvailableError, SupportbotError
+from supportbot.errors import SupportbotError
 from supportbot.eval import cli as eval_cli
 from supportbot.serve import cli as serve_cli
 from supportbot.train import cli as train_cli
@@ -89,12 +89,7 @@ def chat(
     run_chat(lm, cfg.generation, question)
 
 
-def _not_yet(stage: str, issue: str) -> None:
-    raise NotYetAvailableError(f"`supportbot {stage}` is not yet available (tracked in the {issue} issue)")
-
-
 # Each stage owns its verb(s) in <stage>/cli.py; registering them here keeps this file the table of contents.
-_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 app.command(name="prepare")(data_cli.prepare_command)
 app.command(name="train")(train_cli.train_command)
 app.command(name="report")(train_cli.report_command)
@@ -102,10 +97,81 @@ app.command(name="eval")(eval_cli.eval_command)
 app.command(name="serve")(serve_cli.serve_command)
 
 
-@app.command(context_settings=_EXTRA)
-def export() -> None:
-    """Export an adapter to the registry, or a merged model."""
-    _not_yet("export", "packaging")
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="Run dir (runs/<id>, runs/last) or adapter dir.")],
+    version: Annotated[str, typer.Option(help="Version to record, e.g. v1.0.")],
+    to: Annotated[Path | None, typer.Option("--to", help="Registry root (default ./registry).")] = None,
+    name: Annotated[str, typer.Option(help="Registry name of this adapter.")] = "supportbot",
+    merge: Annotated[bool, typer.Option(help="Also write a merged full model (no PEFT needed).")] = False,
+    gguf: Annotated[
+        bool, typer.Option(help="Also convert the merged model to GGUF (needs llama.cpp).")
+    ] = False,
+    keep_last: Annotated[int | None, typer.Option(help="Keep only the newest N versions.")] = None,
+) -> None:
+    """Export a run's best adapter with a model card into the registry."""
+    from supportbot.registry import export_run
+
+    entry = export_run(run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last)
+    root = to or Path("registry")
+    console.print(
+        f"exported [bold]{entry.name}@{entry.version}[/bold] → {root / entry.path}", highlight=False
+    )
+    if entry.merged_path:
+        console.print(f"merged model → {root / entry.merged_path}", highlight=False)
+
+
+registry_app = typer.Typer(
+    help="List, inspect, promote and roll back exported adapter versions.", no_args_is_help=True
+)
+app.add_typer(registry_app, name="registry")
+RootOpt = Annotated[Path | None, typer.Option("--root", help="Registry root (default ./registry).")]
+
+
+@registry_app.command("list")
+def registry_list(name: Annotated[str | None, typer.Argument()] = None, root: RootOpt = None) -> None:
+    """Every version, with production marked."""
+    from supportbot.registry import Registry
+
+    reg = Registry(root)
+    table = Table(title=f"registry {reg.root}")
+    for col in ("name", "version", "created", "base model", "data hash", "production"):
+        table.add_column(col)
+    for e in reg.entries(name):
+        prod = "✔" if reg.production(e.name) == e.version else ""
+        table.add_row(e.name, e.version, e.created, e.base_model, (e.data_hash or "")[:12], prod)
+    console.print(table)
+
+
+@registry_app.command("show")
+def registry_show(
+    name: str, version: Annotated[str | None, typer.Argument()] = None, root: RootOpt = None
+) -> None:
+    """One version's record (default: production, else latest)."""
+    import json
+    from dataclasses import asdict
+
+    from supportbot.registry import Registry
+
+    console.print_json(json.dumps(asdict(Registry(root).get(name, version))))
+
+
+@registry_app.command("promote")
+def registry_promote(name: str, version: str, root: RootOpt = None) -> None:
+    """Make a version the production one."""
+    from supportbot.registry import Registry
+
+    entry = Registry(root).promote(name, version)
+    console.print(f"{entry.name}@{entry.version} is now production", highlight=False)
+
+
+@registry_app.command("rollback")
+def registry_rollback(name: str, root: RootOpt = None) -> None:
+    """Restore the previous production version."""
+    from supportbot.registry import Registry
+
+    entry = Registry(root).rollback(name)
+    console.print(f"rolled back: {entry.name}@{entry.version} is production again", highlight=False)
 
 
 def main() -> None:

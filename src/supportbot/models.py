@@ -302,6 +302,14 @@ def load_model(
         adapter: an adapter dir or run dir to apply on top of `spec` (which must then be a base model).
     """
     started = time.perf_counter()
+    if spec.startswith("registry:"):
+        from supportbot.registry import resolve_reference
+
+        spec = str(resolve_reference(spec))
+    if adapter is not None and adapter.startswith("registry:"):
+        from supportbot.registry import resolve_reference
+
+        adapter = str(resolve_reference(adapter))
     if adapter is None and _looks_like_path(spec):
         found = resolve_adapter_dir(spec)
         if found is not None:

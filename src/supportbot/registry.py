@@ -1,0 +1,344 @@
+"""Versioned adapter registry: export a run with a model card, list/promote/rollback, load by reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from supportbot.errors import ModelNotFoundError, SupportbotError
+from supportbot.models import RUN_MANIFEST, resolve_adapter_dir
+
+INDEX_FILE = "index.json"
+REFERENCE = re.compile(r"^registry:(?P<name>[\w.-]+)(@(?P<version>[\w.-]+))?$")
+_VERSION = re.compile(r"^v?\d+(\.\d+)*([-.\w]*)$")
+
+
+class RegistryError(SupportbotError):
+    """A registry operation cannot be done as asked (unknown name/version, version exists, ...)."""
+
+
+@dataclass
+class RegistryEntry:
+    """One exported version of a named adapter."""
+
+    name: str
+    version: str
+    created: str
+    base_model: str
+    git_commit: str | None
+    data_hash: str | None
+    metrics: dict[str, Any]
+    path: str  # relative to the registry root
+    source_run: str
+    merged_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_root() -> Path:
+    """Registry root: SUPPORTBOT_REGISTRY, else ./registry."""
+    return Path(os.environ.get("SUPPORTBOT_REGISTRY", "registry"))
+
+
+class Registry:
+    """A directory of exported versions plus `index.json` (versions, production pointer and its history)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+
+    # -- index -----------------------------------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        path = self.root / INDEX_FILE
+        if not path.is_file():
+            return {"models": {}}
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise RegistryError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / (INDEX_FILE + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        tmp.replace(self.root / INDEX_FILE)
+
+    def _model(self, data: dict[str, Any], name: str) -> dict[str, Any]:
+        if name not in data["models"]:
+            known = ", ".join(sorted(data["models"])) or "none"
+            raise RegistryError(f"no model '{name}' in registry {self.root} (known: {known})")
+        return data["models"][name]
+
+    # -- queries ---------------------------------------------------------------------------------------
+    def entries(self, name: str | None = None) -> list[RegistryEntry]:
+        """All versions, oldest first (optionally of one name)."""
+        data = self._read()
+        names = [name] if name else sorted(data["models"])
+        out = []
+        for n in names:
+            out += [RegistryEntry(**v) for v in self._model(data, n)["versions"]]
+        return out
+
+    def production(self, name: str) -> str | None:
+        """The version currently promoted to production, if any."""
+        return self._model(self._read(), name).get("production")
+
+    def get(self, name: str, version: str | None = None) -> RegistryEntry:
+        """An entry by version; None or 'production' gives production (else latest), 'latest' the newest."""
+        data = self._read()
+        model = self._model(data, name)
+        if version in (None, "production"):
+            version = model.get("production") or (None if version == "production" else "latest")
+            if version is None:
+                raise RegistryError(f"'{name}' has no production version; promote one first")
+        versions = model["versions"]
+        if version == "latest":
+            return RegistryEntry(**versions[-1])
+        for v in versions:
+            if v["version"] == version:
+                return RegistryEntry(**v)
+        have = ", ".join(v["version"] for v in versions)
+        raise RegistryError(f"'{name}' has no version '{version}' (have: {have})")
+
+    # -- changes ---------------------------------------------------------------------------------------
+    def add(self, entry: RegistryEntry, keep_last: int | None = None) -> None:
+        """Record a new version (refusing duplicates), then prune to the last `keep_last` versions."""
+        data = self._read()
+        model = data["models"].setdefault(entry.name, {"versions": [], "production": None, "history": []})
+        if any(v["version"] == entry.version for v in model["versions"]):
+            raise RegistryError(
+                f"'{entry.name}@{entry.version}' already exists in {self.root}; pick a new --version"
+            )
+        model["versions"].append(asdict(entry))
+        self._write(data)
+        if keep_last:
+            self.prune(entry.name, keep_last)
+
+    def promote(self, name: str, version: str) -> RegistryEntry:
+        """Make `version` the production version (the previous one is remembered for rollback)."""
+        entry = self.get(name, version)
+        data = self._read()
+        model = self._model(data, name)
+        if model.get("production") != entry.version:
+            if model.get("production"):
+                model["history"].append(model["production"])
+            model["production"] = entry.version
+        self._write(data)
+        return entry
+
+    def rollback(self, name: str) -> RegistryEntry:
+        """Restore the previous production version."""
+        data = self._read()
+        model = self._model(data, name)
+        existing = {v["version"] for v in model["versions"]}
+        history = [v for v in model["history"] if v in existing]
+        if not history:
+            raise RegistryError(f"'{name}' has no earlier production version to roll back to")
+        model["production"] = history.pop()
+        model["history"] = history
+        self._write(data)
+        return self.get(name, model["production"])
+
+    def prune(self, name: str, keep_last: int) -> list[str]:
+        """Delete all but the newest `keep_last` versions, never the production one; returns removed versions."""
+        data = self._read()
+        model = self._model(data, name)
+        keep = {v["version"] for v in model["versions"][-keep_last:]} | {model.get("production")}
+        removed = [v for v in model["versions"] if v["version"] not in keep]
+        for v in removed:
+            shutil.rmtree(self.root / v["path"], ignore_errors=True)
+        model["versions"] = [v for v in model["versions"] if v["version"] in keep]
+        self._write(data)
+        return [v["version"] for v in removed]
+
+
+# -- export --------------------------------------------------------------------------------------------
+def _read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> dict[str, Any]:
+    """Summary metrics of the newest eval whose model was this run (empty if it was never evaluated)."""
+    run_real = run_dir.resolve()
+    best: tuple[float, dict[str, Any]] | None = None
+    for metrics_file in results_root.glob("*/metrics.json"):
+        data = _read_json(metrics_file)
+        model = (data.get("meta") or data).get("model") or data.get("model_spec")
+        if not isinstance(model, str):
+            continue
+        path = Path(model)
+        if path.exists() and path.resolve() in (run_real, (run_real / "adapter")):
+            mtime = metrics_file.stat().st_mtime
+            if best is None or mtime > best[0]:
+                summary = data.get("summary", data)
+                best = (mtime, {"eval_id": metrics_file.parent.name, **summary})
+    return best[1] if best else {}
+
+
+def model_card(entry: RegistryEntry, run: dict[str, Any], config_yaml: str) -> str:
+    """A Hugging Face model card for an exported adapter."""
+    metrics = "\n".join(f"| {k} | {v} |" for k, v in entry.metrics.items() if not isinstance(v, dict | list))
+    data = run.get("data") or {}
+    reproduce = run.get("command") or "supportbot train --config <the training_args.json config>"
+    return f"""---
+library_name: peft
+base_model: {entry.base_model}
+tags: [supportbot, lora, customer-support]
+---
+# {entry.name} {entry.version}
+
+A LoRA adapter for customer-support answers, trained with supportbot on `{entry.base_model}`.
+
+| field | value |
+|-------|-------|
+| base model | `{entry.base_model}` |
+| version | {entry.version} |
+| created | {entry.created} |
+| source run | `{entry.source_run}` |
+| git commit | `{entry.git_commit}` |
+| dataset hash | `{entry.data_hash}` |
+| dataset counts | {json.dumps(data.get("counts") or run.get("data_counts") or "n/a")} |
+
+## Hyperparameters
+The resolved training config is in `training_args.json`:
+
+```yaml
+{config_yaml.strip()}
+```
+
+## Evaluation
+{"| metric | value |" + chr(10) + "|---|---|" + chr(10) + metrics if metrics else "This run has not been evaluated yet (`supportbot eval --model " + entry.source_run + "`)."}
+
+## Intended use and limits
+Drafting answers for a support team's own product questions, reviewed by people, in the domain and languages
+of its training data. It is a small model: it can state wrong specifics, and should not be used for legal,
+financial or medical advice, nor trusted without retrieval grounding or review.
+
+## Reproduce
+```bash
+{reproduce}
+supportbot export {entry.source_run} --version {entry.version} --name {entry.name}
+```
+
+## Load
+```python
+import supportbot
+lm = supportbot.load("registry:{entry.name}@{entry.version}")
+```
+"""
+
+
+def export_run(
+    run: str | Path,
+    version: str,
+    registry_root: str | Path | None = None,
+    name: str = "supportbot",
+    merge: bool = False,
+    gguf: bool = False,
+    keep_last: int | None = None,
+) -> RegistryEntry:
+    """Export a run's best adapter (and optionally a merged model) as a new registry version."""
+    import yaml
+
+    from supportbot.models import adapter_base_model, load_model
+
+    if not _VERSION.match(version):
+        raise RegistryError(f"--version {version!r}: use a version like v1.0 or 1.2.3")
+    run_dir = Path(run)
+    adapter_dir = resolve_adapter_dir(run_dir)
+    if adapter_dir is None:
+        raise ModelNotFoundError(f"not a run or adapter directory (no adapter/adapter_config.json): {run}")
+    run_dir = adapter_dir.parent if (adapter_dir.parent / RUN_MANIFEST).is_file() else adapter_dir
+    registry = Registry(registry_root)
+    manifest = _read_json(run_dir / RUN_MANIFEST)
+    base = adapter_base_model(adapter_dir)
+    resolved = manifest.get("config") or _read_yaml_file(run_dir / "config.yaml")
+    entry = RegistryEntry(
+        name=name,
+        version=version,
+        created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        base_model=base,
+        git_commit=manifest.get("git_commit"),
+        data_hash=manifest.get("data_hash") or manifest.get("dataset_hash"),
+        metrics=latest_eval_metrics(run_dir),
+        path=f"{name}/{version}",
+        source_run=str(run_dir.resolve() if run_dir.is_symlink() else run_dir),
+    )
+    if any(e.version == version for e in _safe_entries(registry, name)):
+        raise RegistryError(f"'{name}@{version}' already exists in {registry.root}; pick a new --version")
+    target = registry.root / entry.path
+    target.mkdir(parents=True, exist_ok=True)
+    lm = load_model(str(adapter_dir))
+    lm.model.save_pretrained(target, safe_serialization=True)
+    lm.tokenizer.save_pretrained(target)
+    lm.model.generation_config.save_pretrained(target)
+    (target / "supportbot.json").write_text(json.dumps({"base_model": base, "version": version}) + "\n")
+    (target / "training_args.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
+    (target / "README.md").write_text(model_card(entry, manifest, yaml.safe_dump(resolved, sort_keys=False)))
+    if merge or gguf:
+        merged = target / "merged"
+        export_merged(lm, merged)
+        entry.merged_path = f"{entry.path}/merged"
+        if gguf:
+            entry.extra["gguf"] = export_gguf(merged)
+    registry.add(entry, keep_last=keep_last)
+    return entry
+
+
+def _safe_entries(registry: Registry, name: str) -> list[RegistryEntry]:
+    try:
+        return registry.entries(name)
+    except RegistryError:
+        return []
+
+
+def _read_yaml_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    return (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+
+
+def export_merged(lm: Any, out_dir: Path, max_shard_size: str = "200MB") -> Path:
+    """Merge the LoRA weights into the base and save a plain transformers model (sharded safetensors)."""
+    import copy
+
+    merged = copy.deepcopy(lm.model).merge_and_unload()
+    merged.save_pretrained(out_dir, safe_serialization=True, max_shard_size=max_shard_size)
+    lm.tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def export_gguf(merged_dir: Path) -> str:
+    """Convert a merged model to GGUF with llama.cpp's converter when it is available."""
+    script = os.environ.get("LLAMA_CPP_CONVERT") or shutil.which("convert_hf_to_gguf.py")
+    if not script:
+        raise RegistryError(
+            "GGUF export needs llama.cpp's convert_hf_to_gguf.py: set LLAMA_CPP_CONVERT to its path "
+            f"(the merged model is already written to {merged_dir})"
+        )
+    out = merged_dir.parent / "model.gguf"
+    proc = subprocess.run(
+        ["python", script, str(merged_dir), "--outfile", str(out)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RegistryError(f"GGUF conversion of {merged_dir} failed: {tail[0]}")
+    return str(out)
+
+
+# -- loading -------------------------------------------------------------------------------------------
+def resolve_reference(ref: str, root: str | Path | None = None) -> Path:
+    """`registry:name@version` (version optional: production, else latest) → the exported adapter dir."""
+    m = REFERENCE.match(ref)
+    if not m:
+        raise RegistryError(
+            f"bad registry reference {ref!r}: use registry:NAME@VERSION, e.g. registry:supportbot@v1.0"
+        )
+    registry = Registry(root)
+    entry = registry.get(m["name"], m["version"])
+    return registry.root / entry.path

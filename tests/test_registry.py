@@ -1,0 +1,143 @@
+"""Registry: export with a model card, load by reference in a fresh process, merge, promote and rollback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from supportbot.config import GenerationConfig
+from supportbot.generation import build_messages, generate
+from supportbot.models import load_model, tiny_random_model
+from supportbot.registry import Registry, RegistryError, export_run, resolve_reference
+
+QUESTIONS = ["How do I reset my MPIN?", "My refund has not arrived", "What is WINDOW_CLOSED?"]
+GEN = GenerationConfig(max_new_tokens=8, repetition_penalty=1.0)
+
+
+def make_run(run_dir: Path, seed: int) -> Path:
+    """A run dir holding a real LoRA adapter on tiny-random with non-zero (seeded) LoRA weights."""
+    from peft import LoraConfig, get_peft_model
+
+    model = get_peft_model(tiny_random_model(), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+    adapter = run_dir / "adapter"
+    model.save_pretrained(adapter)
+    (adapter / "supportbot.json").write_text(json.dumps({"base_model": "tiny-random"}))
+    manifest = {"base_model": "tiny-random", "git_commit": "abc123", "data_hash": "d" * 64}
+    (run_dir / "run.json").write_text(json.dumps(manifest))
+    return run_dir
+
+
+def answers(spec: str) -> list[str]:
+    lm = load_model(spec)
+    return [g.text for g in generate(lm, [build_messages(q, GEN.system_prompt) for q in QUESTIONS], GEN)]
+
+
+def test_export_then_load_by_reference_in_a_fresh_process_gives_the_same_answers(tmp_path):
+    run = make_run(tmp_path / "runs" / "r1", seed=1)
+    root = tmp_path / "registry"
+    entry = export_run(run, "v1.0", root, name="helpdesk")
+    target = root / entry.path
+    for f in ("adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "generation_config.json"):
+        assert (target / f).is_file(), f
+    assert "base_model: tiny-random" in (target / "README.md").read_text()
+    assert json.loads((root / "index.json").read_text())["models"]["helpdesk"]["versions"][0]["data_hash"] == "d" * 64
+
+    expected = answers(str(run))
+    script = (
+        "import json, sys, supportbot\n"
+        "from supportbot.config import GenerationConfig\n"
+        "from supportbot.generation import build_messages, generate\n"
+        f"cfg = GenerationConfig(max_new_tokens=8, repetition_penalty=1.0)\n"
+        f"lm = supportbot.load('registry:helpdesk@v1.0')\n"
+        f"qs = {QUESTIONS!r}\n"
+        "print(json.dumps([g.text for g in generate(lm, [build_messages(q, cfg.system_prompt) for q in qs], cfg)]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "SUPPORTBOT_REGISTRY": str(root)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_adapter_changes_the_answers(tmp_path):
+    run = make_run(tmp_path / "r", seed=3)
+    assert answers(str(run)) != answers("tiny-random")
+
+
+def test_merged_export_loads_without_peft_and_matches_base_plus_adapter(tmp_path):
+    run = make_run(tmp_path / "r", seed=2)
+    root = tmp_path / "registry"
+    entry = export_run(run, "v1", root, merge=True)
+    merged = root / entry.merged_path
+    assert list(merged.glob("*.safetensors"))
+    lm = load_model(str(run))
+    ids = lm.tokenizer("Where is my refund for a failed UPI payment?", return_tensors="pt").input_ids
+    with torch.no_grad():
+        expected = lm.model(ids).logits
+    torch.save(ids, tmp_path / "ids.pt")
+    script = (
+        "import sys; sys.modules['peft'] = None\n"  # prove plain transformers loads it with no PEFT
+        "import torch; from transformers import AutoModelForCausalLM\n"
+        f"m = AutoModelForCausalLM.from_pretrained({str(merged)!r})\n"
+        f"ids = torch.load({str(tmp_path / 'ids.pt')!r})\n"
+        f"torch.save(m(ids).logits.detach(), {str(tmp_path / 'merged_logits.pt')!r})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = torch.load(tmp_path / "merged_logits.pt")
+    assert torch.allclose(got, expected, atol=1e-4), (got - expected).abs().max()
+
+
+def test_promote_then_rollback_restores_the_previous_production_version(tmp_path):
+    root = tmp_path / "registry"
+    for i, version in enumerate(["v1.0", "v1.1", "v1.2"]):
+        export_run(make_run(tmp_path / f"r{i}", seed=i), version, root)
+    reg = Registry(root)
+    reg.promote("supportbot", "v1.0")
+    reg.promote("supportbot", "v1.2")
+    assert resolve_reference("registry:supportbot", root) == root / "supportbot" / "v1.2"
+    restored = reg.rollback("supportbot")
+    assert restored.version == "v1.0"
+    assert reg.production("supportbot") == "v1.0"
+    assert resolve_reference("registry:supportbot@production", root) == root / "supportbot" / "v1.0"
+    with pytest.raises(RegistryError, match="no earlier production version"):
+        reg.rollback("supportbot")
+
+
+def test_keep_last_prunes_old_versions_but_never_production(tmp_path):
+    root = tmp_path / "registry"
+    export_run(make_run(tmp_path / "r0", seed=0), "v1", root)
+    Registry(root).promote("supportbot", "v1")
+    for i, version in enumerate(["v2", "v3", "v4"], start=1):
+        export_run(make_run(tmp_path / f"r{i}", seed=i), version, root, keep_last=2)
+    kept = [e.version for e in Registry(root).entries("supportbot")]
+    assert kept == ["v1", "v3", "v4"]
+    assert not (root / "supportbot" / "v2").exists()
+
+
+def test_duplicate_version_and_bad_references_are_clear_errors(tmp_path):
+    root = tmp_path / "registry"
+    run = make_run(tmp_path / "r", seed=0)
+    export_run(run, "v1.0", root)
+    with pytest.raises(RegistryError, match="already exists"):
+        export_run(run, "v1.0", root)
+    with pytest.raises(RegistryError, match="no version 'v9'"):
+        resolve_reference("registry:supportbot@v9", root)
+    with pytest.raises(RegistryError, match="no model 'other'"):
+        resolve_reference("registry:other@v1.0", root)
+    with pytest.raises(RegistryError, match="bad registry reference"):
+        resolve_reference("registry:", root)
+    with pytest.raises(RegistryError, match="--version"):
+        export_run(run, "latest!", root)
