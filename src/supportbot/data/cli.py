@@ -2,11 +2,71 @@
 
 from __future__ import annotations
 
-from supportbot.errors import NotYetAvailableError
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
 
 
-def prepare_command() -> None:
+def prepare_command(
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="A data file or folder (recursive).")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Output folder for splits and manifest.")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="auto | canonical | openai | sharegpt | alpaca | csv")
+    ] = None,
+    strict: Annotated[
+        bool | None, typer.Option("--strict/--no-strict", help="Any bad record is fatal.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Tokenizer for token stats ('none' to skip).")
+    ] = None,
+    eval_suite: Annotated[
+        str | None,
+        typer.Option("--eval-suite", help="Eval suite JSON kept out of the data ('none' to skip)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/*.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key: --set prepare.dedup.near_threshold=0.9"),
+    ] = None,
+) -> None:
     """Turn raw support data into clean, deduplicated, leakage-free splits."""
-    raise NotYetAvailableError(
-        "`supportbot prepare` is not yet available (tracked in the data pipeline issue)"
-    )
+    from rich.console import Console
+
+    from supportbot.config import load_config
+    from supportbot.data.pipeline import prepare
+
+    cfg = load_config(config, set_ or [])
+    flags: dict[str, Any] = {"input": input, "out": out, "format": format, "strict": strict}
+    if model is not None:
+        flags["stats_model"] = None if model.lower() == "none" else model
+    if eval_suite is not None:
+        flags["eval_suite"] = None if eval_suite.lower() == "none" else eval_suite
+    prep = apply_flags(cfg.prepare, {k: v for k, v in flags.items() if v is not None})
+    console = Console()
+    result = prepare(prep, console=console, progress=True)
+    m = result.manifest
+    counts = ", ".join(f"{name} {f['records']}" for name, f in m["files"].items())
+    console.print(f"wrote {result.out}/ ({counts}; quarantine {m['quarantine']['records']})", highlight=False)
+    console.print(f"dataset_hash {m['dataset_hash']}", highlight=False)
+
+
+def apply_flags(section: Any, flags: dict[str, Any]) -> Any:
+    """The prepare config with command-line flags applied; invalid values name the flag."""
+    from pydantic import ValidationError
+
+    from supportbot.errors import ConfigError
+
+    try:
+        return type(section).model_validate({**section.model_dump(), **flags})
+    except ValidationError as exc:
+        errors = "; ".join(
+            f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(errors) from exc

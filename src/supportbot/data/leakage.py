@@ -1,0 +1,66 @@
+"""Leakage guard: find training records that near-duplicate an eval-suite question."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from supportbot.data.dedup import ShingleIndex, shingles
+from supportbot.data.schema import Record
+from supportbot.errors import DataError
+
+
+class Leak(NamedTuple):
+    """A record that is too similar to an eval question, and on which text (question or question+answer)."""
+
+    record_id: str
+    question_id: str
+    similarity: float
+    field: str
+
+
+def load_suite_questions(path: str | Path) -> list[dict[str, Any]]:
+    """The `questions` of an eval suite JSON file (each with `id`, `question`, optional `reference_answer`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"eval suite {path}: file not found")
+    try:
+        suite = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"eval suite {path}: not valid JSON ({exc})") from exc
+    questions = suite.get("questions") if isinstance(suite, dict) else None
+    if not isinstance(questions, list):
+        raise DataError(f"eval suite {path}: expected an object with a 'questions' list")
+    for i, q in enumerate(questions):
+        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "id" not in q:
+            raise DataError(f"eval suite {path}: questions[{i}] needs an 'id' and a 'question' text")
+    return questions
+
+
+def find_leaks(
+    records: Sequence[Record],
+    suite_questions: Sequence[dict[str, Any]],
+    threshold: float,
+    shingle_size: int = 3,
+    num_perm: int = 128,
+    seed: int = 1,
+) -> list[Leak]:
+    """Records whose question, or question+answer, is >= `threshold` Jaccard-similar to an eval question."""
+    by_question = ShingleIndex(threshold, num_perm, seed)
+    by_pair = ShingleIndex(threshold, num_perm, seed)
+    for q in suite_questions:
+        qid = str(q["id"])
+        by_question.add(qid, shingles(q["question"], shingle_size))
+        by_pair.add(qid, shingles(f"{q['question']} {q.get('reference_answer') or ''}", shingle_size))
+    leaks = []
+    for record in records:
+        question = record.inputs.question
+        hits = [(k, s, "question") for k, s in by_question.matches(shingles(question, shingle_size))]
+        pair = shingles(f"{question} {record.outputs.answer}", shingle_size)
+        hits += [(k, s, "question+answer") for k, s in by_pair.matches(pair)]
+        if hits:
+            key, sim, field = min(hits, key=lambda h: (-h[1], h[0], h[2]))
+            leaks.append(Leak(record.id, key, sim, field))
+    return leaks
