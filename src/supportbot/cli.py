@@ -14,6 +14,7 @@ from rich.table import Table
 from supportbot.data import cli as data_cli
 from supportbot.errors import SupportbotError
 from supportbot.eval import cli as eval_cli
+from supportbot.retrieval import cli as retrieval_cli
 from supportbot.serve import cli as serve_cli
 from supportbot.train import cli as train_cli
 
@@ -95,6 +96,8 @@ app.command(name="train")(train_cli.train_command)
 app.command(name="report")(train_cli.report_command)
 app.command(name="eval")(eval_cli.eval_command)
 app.command(name="serve")(serve_cli.serve_command)
+app.command(name="index")(retrieval_cli.index_command)
+app.command(name="retrieval-eval")(retrieval_cli.retrieval_eval_command)
 
 
 @app.command()

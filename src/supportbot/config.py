@@ -46,10 +46,17 @@ def _stage_sections() -> dict[str, type[StrictModel]]:
     # Imported here so each stage owns its config module without import cycles.
     from supportbot.data.config import PrepareConfig
     from supportbot.eval.config import EvalConfig
+    from supportbot.retrieval.config import RetrievalConfig
     from supportbot.serve.config import ServeConfig
     from supportbot.train.config import TrainConfig
 
-    return {"prepare": PrepareConfig, "train": TrainConfig, "eval": EvalConfig, "serve": ServeConfig}
+    return {
+        "prepare": PrepareConfig,
+        "train": TrainConfig,
+        "eval": EvalConfig,
+        "serve": ServeConfig,
+        "retrieval": RetrievalConfig,
+    }
 
 
 def _build_root() -> type[StrictModel]:

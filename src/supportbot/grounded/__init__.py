@@ -1,0 +1,1 @@
+"""Grounded troubleshooting: request/response contract, grounded prompts and schema-enforced generation."""

@@ -1,0 +1,69 @@
+"""Retrieval settings: chunking, BM25 + dense fusion, embedding model and vector store (section `retrieval`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from supportbot.config import StrictModel
+from supportbot.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class RetrievalConfig(StrictModel):
+    """How the knowledge base is chunked, indexed and searched."""
+
+    kb_dir: str = Field("data/sample/kb", description="Folder of KB-NNN-*.md articles (or .txt files).")
+    index_dir: str = Field("indexes/sample", description="Where `supportbot index` writes the index.")
+    chunk_size: int = Field(120, ge=20, le=2000, description="Maximum words per chunk.")
+    chunk_overlap: int = Field(30, ge=0, description="Words repeated from the previous chunk of a section.")
+    top_k: int = Field(5, ge=1, le=100, description="Chunks returned per query.")
+    candidates: int = Field(30, ge=1, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant: score = w / (rrf_k + rank).")
+    bm25_weight: float = Field(1.0, ge=0.0)
+    dense_weight: float = Field(1.0, ge=0.0)
+    bm25_k1: float = Field(1.5, gt=0.0)
+    bm25_b: float = Field(0.75, ge=0.0, le=1.0)
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL, description="all-MiniLM-L6-v2 (bundled, offline) or a local model dir."
+    )
+    embedding_batch_size: int = Field(32, ge=1)
+    store: Literal["numpy"] = Field("numpy", description="Vector store backend (see retrieval/store.py).")
+
+    @model_validator(mode="after")
+    def _check(self) -> RetrievalConfig:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be < chunk_size ({self.chunk_size})")
+        if self.bm25_weight == 0 and self.dense_weight == 0:
+            raise ValueError("bm25_weight and dense_weight cannot both be 0")
+        return self
+
+
+def load_retrieval_config(
+    path: str | Path | None = None, overrides: list[str] | None = None
+) -> RetrievalConfig:
+    """The `retrieval` section from a YAML recipe + `--set retrieval.x=y`, whether or not the root has it."""
+    from supportbot.config import (
+        apply_overrides,
+        format_validation_error,
+        load_config,
+        read_yaml,
+        root_config_class,
+    )
+
+    overrides = overrides or []
+    if "retrieval" in root_config_class().model_fields:
+        return load_config(path, overrides).retrieval  # type: ignore[no-any-return]
+    data: dict[str, Any] = read_yaml(Path(path)) if path else {}
+    apply_overrides(data, overrides)
+    section = data.get("retrieval") or {}
+    source = str(path) if path else "--set"
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: 'retrieval' must be a mapping")
+    try:
+        return RetrievalConfig.model_validate(section)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, f"{source} [retrieval]")) from exc
