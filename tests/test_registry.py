@@ -21,7 +21,9 @@ def make_run(run_dir: Path, seed: int) -> Path:
     """A run dir holding a real LoRA adapter on tiny-random with non-zero (seeded) LoRA weights."""
     from peft import LoraConfig, get_peft_model
 
-    model = get_peft_model(tiny_random_model(), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    model = get_peft_model(
+        tiny_random_model(), LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
+    )
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in model.named_parameters():
@@ -48,7 +50,10 @@ def test_export_then_load_by_reference_in_a_fresh_process_gives_the_same_answers
     for f in ("adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "generation_config.json"):
         assert (target / f).is_file(), f
     assert "base_model: tiny-random" in (target / "README.md").read_text()
-    assert json.loads((root / "index.json").read_text())["models"]["helpdesk"]["versions"][0]["data_hash"] == "d" * 64
+    assert (
+        json.loads((root / "index.json").read_text())["models"]["helpdesk"]["versions"][0]["data_hash"]
+        == "d" * 64
+    )
 
     expected = answers(str(run))
     script = (

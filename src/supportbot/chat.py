@@ -5,10 +5,40 @@ from __future__ import annotations
 from rich.console import Console
 
 from supportbot.config import GenerationConfig
-from supportbot.generation import Messages, build_messages, stream
+from supportbot.generation import Messages, build_messages, generate, stream
 from supportbot.models import LoadedModel
 
-HELP = "Commands: /reset clears the conversation, /exit quits."
+HELP = (
+    "Commands: /reset clears the conversation, /compare toggles base-vs-tuned side by side "
+    "(or /compare QUESTION once), /exit quits."
+)
+
+
+def compare_answers(
+    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages
+) -> tuple[str, str]:
+    """(base answer, tuned answer) to one question: the same model with its LoRA adapter off, then on."""
+    messages = build_messages(question, cfg.system_prompt, history)
+    with lm.model.disable_adapter():
+        base = generate(lm, [messages], cfg)[0].text
+    tuned = generate(lm, [messages], cfg)[0].text
+    return base, tuned
+
+
+def show_comparison(
+    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console
+) -> str:
+    """Print base and tuned answers side by side; return the tuned one."""
+    from rich.table import Table
+
+    with console.status("answering with the base and the tuned model…"):
+        base, tuned = compare_answers(lm, question, cfg, history)
+    table = Table(show_lines=True, expand=True)
+    table.add_column(f"base: {lm.name}", ratio=1)
+    table.add_column(f"tuned: {lm.adapter}", ratio=1)
+    table.add_row(base, tuned)
+    console.print(table)
+    return tuned
 
 
 def answer(lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console) -> str:
@@ -30,6 +60,7 @@ def run_chat(lm: LoadedModel, cfg: GenerationConfig, question: str | None = None
         return
     label = lm.name + (f" + {lm.adapter}" if lm.adapter else "")
     console.print(f"[bold]supportbot chat[/bold] — {label}. {HELP}")
+    comparing = False
     while True:
         try:
             text = console.input("[bold cyan]you>[/bold cyan] ").strip()
@@ -43,6 +74,23 @@ def run_chat(lm: LoadedModel, cfg: GenerationConfig, question: str | None = None
         if text == "/reset":
             history.clear()
             console.print("[dim]conversation cleared[/dim]")
+            continue
+        if text.startswith("/compare"):
+            if not lm.adapter:
+                console.print(
+                    "[yellow]/compare needs a tuned model: start with --adapter or --model runs/last[/yellow]"
+                )
+                continue
+            once = text[len("/compare") :].strip()
+            if not once:
+                comparing = not comparing
+                console.print(f"[dim]compare mode {'on' if comparing else 'off'}[/dim]")
+                continue
+            show_comparison(lm, once, cfg, history, console)
+            continue
+        if comparing:
+            reply = show_comparison(lm, text, cfg, history, console)
+            history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
             continue
         console.print("[bold green]bot>[/bold green] ", end="")
         reply = answer(lm, text, cfg, history, console)

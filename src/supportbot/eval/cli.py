@@ -2,9 +2,103 @@
 
 from __future__ import annotations
 
-from supportbot.errors import NotYetAvailableError
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 
-def eval_command() -> None:
-    """Evaluate a tuned model against its base on a question suite."""
-    raise NotYetAvailableError("`supportbot eval` is not yet available (tracked in the evaluation issue)")
+def _assign(section: object, key: str, value: object) -> None:
+    """Set a config key from a CLI option, with the same validation (and error) as the YAML file."""
+    from pydantic import ValidationError
+
+    from supportbot.config import format_validation_error
+    from supportbot.errors import ConfigError
+
+    try:
+        setattr(section, key, value)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, f"--{key}")) from exc
+
+
+def eval_command(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Tuned model: run dir (runs/last), adapter dir, registry name, HF id, "
+            "local dir, or an OpenAI-compatible URL (http://host:port/v1).",
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Model to compare with (same kinds as --model); default: the tuned "
+            "model's own base for a run/adapter dir; 'none' evaluates --model alone.",
+        ),
+    ] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="Question suite JSON (eval.suite).")] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option("--judge", help="reference (offline similarity proxy) | llm (pairwise judge)."),
+    ] = None,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="Judge for --judge llm: model spec or endpoint URL.")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="SUPPORTBOT_API_KEY",
+            help="Key for endpoint models (or env).",
+            show_envvar=True,
+        ),
+    ] = None,
+    model_name: Annotated[
+        str | None, typer.Option("--model-name", help="Model name sent to the --model endpoint.")
+    ] = None,
+    base_model_name: Annotated[
+        str | None, typer.Option("--base-model-name", help="Model name sent to the --base endpoint.")
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option("--out", help="Results dir (default results/<eval-id>, resumable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.")] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Discard earlier answers in the results dir.")
+    ] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/eval.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: --set eval.batch_size=4")
+    ] = None,
+) -> None:
+    """Evaluate a tuned model against its base on a question suite: win rate, hallucination, slices, report."""
+    from rich.console import Console
+
+    from supportbot.config import load_config
+    from supportbot.eval.pipeline import EvalRequest, api_key_from, run_eval
+    from supportbot.eval.report import print_summary
+
+    cfg = load_config(config, list(set_ or []))
+    for key, value in (("suite", suite), ("judge", judge), ("limit", limit)):
+        if value is not None:
+            _assign(cfg.eval, key, value)
+    console = Console()
+    req = EvalRequest(
+        model=model or cfg.model.adapter or cfg.model.name,
+        base=base,
+        judge_model=judge_model,
+        api_key=api_key_from(api_key, "OPENAI_API_KEY"),
+        model_name=model_name,
+        base_model_name=base_model_name,
+        out=out,
+        fresh=fresh,
+        progress=not no_progress,
+    )
+    out_dir, metrics = run_eval(cfg, req)
+    print_summary(metrics, console)
+    console.print(f"results: {out_dir}/  (report.md, metrics.json, metrics.csv, slices.png)", highlight=False)

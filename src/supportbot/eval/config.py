@@ -1,10 +1,85 @@
-"""Typed config of the eval stage."""
+"""Typed config of the eval stage: suite, judge, thresholds, batching and the price table."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
 
 from supportbot.config import StrictModel
 
 
+class ReferenceJudgeConfig(StrictModel):
+    """Weights and tie band of the offline `reference` judge (a similarity proxy, not a grader)."""
+
+    embedding_weight: float = Field(0.5, ge=0.0, description="Weight of sentence-embedding cosine.")
+    f1_weight: float = Field(0.25, ge=0.0, description="Weight of token-level F1.")
+    rouge_weight: float = Field(0.25, ge=0.0, description="Weight of ROUGE-L F-measure.")
+    tie_band: float = Field(0.02, ge=0.0, le=1.0, description="Combined-score gaps within this are ties.")
+
+
+class LLMJudgeConfig(StrictModel):
+    """The pairwise `llm` judge: which model judges, and how it is asked."""
+
+    model: str | None = Field(None, description="Registry name, HF id, local dir, or http(s)://host/v1 URL.")
+    model_name: str | None = Field(None, description="Model name sent to an OpenAI-compatible endpoint.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Env var holding the judge endpoint's key.")
+    max_new_tokens: int = Field(200, ge=1)
+    max_kb_chars: int = Field(4000, ge=0, description="Knowledge-base text shown to the judge is cut here.")
+
+
+class HallucinationConfig(StrictModel):
+    """Thresholds of the hallucination detector."""
+
+    support_threshold: float = Field(
+        0.45, ge=0.0, le=1.0, description="An answer sentence needs a source sentence at least this similar."
+    )
+    min_sentence_words: int = Field(4, ge=1, description="Shorter sentences are not checked for support.")
+
+
+class PriceTable(StrictModel):
+    """Prices used for the estimated cost per 1k answers (USD)."""
+
+    cpu_hour: float = Field(0.10, ge=0.0, description="Price of one hour of the CPU machine that generates.")
+    gpu_hour: float = Field(2.50, ge=0.0, description="Price of one GPU hour (when generating on CUDA).")
+    endpoint_input_per_1m: float = Field(
+        0.15, ge=0.0, description="Hosted endpoint: USD per 1M prompt tokens."
+    )
+    endpoint_output_per_1m: float = Field(
+        0.60, ge=0.0, description="Hosted endpoint: USD per 1M completion tokens."
+    )
+
+
 class EvalConfig(StrictModel):
-    """Settings of `supportbot eval` (filled in by the eval stage)."""
+    """Settings of `supportbot eval`."""
 
     suite: str = "eval/suites/support_100.json"
+    kb_dir: str | None = Field(
+        "data/sample/kb", description="Knowledge-base articles (KB-*.md); null = none."
+    )
     out_dir: str = "results"
+    judge: Literal["reference", "llm"] = "reference"
+    batch_size: int = Field(8, ge=1, description="Questions generated together in one batch.")
+    max_new_tokens: int | None = Field(None, ge=1, description="Overrides generation.max_new_tokens.")
+    limit: int | None = Field(None, ge=1, description="Answer only the first N questions of the suite.")
+    reuse_base_from_adapter: bool = Field(
+        True, description="When the base is the tuned model's own base, answer with the adapter disabled."
+    )
+    threads: int | None = Field(
+        None, ge=1, description="torch CPU threads for generation (1 avoids thrashing on a busy machine)."
+    )
+    endpoint_timeout_s: float = Field(120.0, gt=0.0)
+    semantic_match_threshold: float = Field(
+        0.8, ge=0.0, le=1.0, description="Embedding cosine at which an answer semantically matches."
+    )
+    too_long_words: int = Field(
+        120, ge=1, description="Answers longer than this land in the 'too long' bucket."
+    )
+    wrong_fact_score: float = Field(
+        0.45, ge=0.0, le=1.0, description="Reference-judge score below which an answer is a 'wrong fact'."
+    )
+    examples: int = Field(10, ge=0, description="Before/after examples shown in report.md.")
+    reference: ReferenceJudgeConfig = Field(default_factory=ReferenceJudgeConfig)
+    llm_judge: LLMJudgeConfig = Field(default_factory=LLMJudgeConfig)
+    hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)
+    prices: PriceTable = Field(default_factory=PriceTable)

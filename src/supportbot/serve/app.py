@@ -1,26 +1,420 @@
-"""FastAPI application: routes over the generation engine."""
+"""FastAPI application: /generate, OpenAI-compatible /v1 routes, health, metrics and adapter reload."""
 
 from __future__ import annotations
 
-import os
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supportbot import __version__
+from supportbot.config import GenerationConfig
+from supportbot.errors import SupportbotError
+from supportbot.generation import Generation, Messages, build_messages
+from supportbot.serve import limits
+from supportbot.serve.auth import AuthMiddleware, KeyChecker
+from supportbot.serve.config import ServeConfig
+from supportbot.serve.engine import Params
+from supportbot.serve.errors import APIError, BadRequest, NotReady, api_error_payload, error_payload
+from supportbot.serve.guardrails import Guardrails, StreamText
+from supportbot.serve.limits import BodySizeLimit
+from supportbot.serve.metrics import Metrics, MetricsMiddleware
+from supportbot.serve.schemas import (
+    ChatCompletion,
+    ChatCompletionRequest,
+    ErrorResponse,
+    GenerateRequest,
+    GenerateResponse,
+    Health,
+    ModelCard,
+    ModelList,
+    ReloadRequest,
+)
+
+log = logging.getLogger("supportbot.serve")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 503, 504)
+}
+RequestLogFn = Callable[[dict[str, Any]], None]
 
 
-def create_app() -> FastAPI:
-    """Build the API app (the serving issue adds generation routes, auth and limits)."""
-    app = FastAPI(title="supportbot", version=__version__)
+def _stops(stop: str | list[str] | None) -> list[str]:
+    return [stop] if isinstance(stop, str) else list(stop or [])
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "header") else parts) or "body"
+
+
+class _Service:
+    """The request handlers' shared state: engine, guardrails, metrics, limits and the request log."""
+
+    def __init__(
+        self,
+        engine: Any,
+        cfg: ServeConfig,
+        gen: GenerationConfig,
+        metrics: Metrics,
+        log_fn: RequestLogFn | None,
+    ) -> None:
+        self.engine = engine
+        self.cfg = cfg
+        self.gen = gen
+        self.metrics = metrics
+        self.log_fn = log_fn
+        self.guard = Guardrails(cfg.guardrails, on_hit=lambda r, s: metrics.guardrail_hits.labels(r, s).inc())
+
+    def params(
+        self, messages: Messages, model: str | None, max_new: int | None, field: str, req: Any
+    ) -> tuple[Params, str, int]:
+        """Validate a request against the limits; return its Params, public model name and prompt tokens."""
+        public, adapter = self.engine.resolve(model)
+        budget = limits.check_max_new_tokens(max_new, self.gen.max_new_tokens, self.cfg.limits, field)
+        n_prompt = self.engine.count_prompt_tokens(messages)
+        prompt_field = "prompt" if isinstance(req, GenerateRequest) else "messages"
+        limits.check_prompt_tokens(
+            n_prompt, budget, self.engine.context_length, self.cfg.limits, prompt_field
+        )
+        temperature = self.gen.temperature if req.temperature is None else req.temperature
+        params = Params(
+            messages=messages,
+            max_new_tokens=budget,
+            temperature=temperature,
+            top_p=self.gen.top_p if req.top_p is None else req.top_p,
+            seed=self.gen.seed if req.seed is None else req.seed,
+            stop=_stops(req.stop),
+            adapter=adapter,
+        )
+        return params, public, n_prompt
+
+    def finish(
+        self, route: str, public: str, adapter: str | None, req: Any, gen: Generation, extra: dict
+    ) -> None:
+        """Count tokens and write the request log line."""
+        self.metrics.observe_tokens(public, gen.tokens_in, gen.tokens_out)
+        if self.log_fn is not None:
+            try:
+                self.log_fn(
+                    {
+                        "route": route,
+                        "model": public,
+                        "adapter": self.engine.adapter_dir(adapter),
+                        "request": req.model_dump(exclude_none=True, mode="json"),
+                        "response": gen.text,
+                        "finish_reason": extra.get("finish_reason", gen.finish_reason),
+                        "latency_ms": round(gen.latency_s * 1000, 2),
+                        "tokens_in": gen.tokens_in,
+                        "tokens_out": gen.tokens_out,
+                        **({"guardrail": extra["guardrail"]} if extra.get("guardrail") else {}),
+                    }
+                )
+            except Exception:  # a logging failure must not fail the request
+                log.exception("request log write failed")
+
+
+def _chat_messages(req: ChatCompletionRequest, system_prompt: str) -> Messages:
+    messages = [
+        {"role": "system" if m.role == "developer" else m.role, "content": m.text()} for m in req.messages
+    ]
+    if system_prompt and not any(m["role"] == "system" for m in messages):
+        messages.insert(0, {"role": "system", "content": system_prompt})
+    return messages
+
+
+def _sse(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def create_app(
+    engine: Any,
+    cfg: ServeConfig,
+    gen: GenerationConfig,
+    keys: list[str] | None = None,
+    request_log: RequestLogFn | None = None,
+) -> FastAPI:
+    """Build the API over a loaded engine (HFEngine or VllmEngine)."""
+    metrics = Metrics()
+    svc = _Service(engine, cfg, gen, metrics, request_log)
+    engine.on_batch = lambda size, seconds: metrics.batch_size.observe(size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.close()
+        if request_log is not None and hasattr(request_log, "close"):
+            request_log.close()
+
+    app = FastAPI(
+        title="supportbot",
+        version=__version__,
+        description="Customer-support assistant: /generate, OpenAI-compatible /v1 routes, health and metrics. "
+        "Send `Authorization: Bearer <key>` on every route except /healthz and /readyz.",
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+
+    @app.exception_handler(APIError)
+    async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        return JSONResponse(api_error_payload(exc), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
+        param = _field(first["loc"])
+        body = error_payload(f"{param}: {first['msg']}", "invalid_request_error", param, "invalid_value")
+        return JSONResponse({**body, "detail": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = error_payload(str(exc.detail), "invalid_request_error")
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(error_payload("internal error", "server_error"), status_code=500)
+
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
+    async def healthz() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, responses={503: {"model": ErrorResponse}}, tags=["health"])
+    async def readyz() -> Health:
+        """Readiness: the model is loaded and the generation worker runs."""
+        if not engine.ready:
+            raise NotReady("the model is not loaded")
+        return Health(status="ready", models=[m["id"] for m in engine.models()])
+
+    @app.get(
+        "/metrics", response_class=Response, tags=["health"], responses={200: {"content": {"text/plain": {}}}}
+    )
+    async def metrics_route() -> Response:
+        """Prometheus metrics (text exposition format)."""
+        metrics.queue_depth.set(engine.queue_depth())
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    @app.get("/v1/models", response_model=ModelList, responses=ERRORS, tags=["openai"])
+    async def list_models() -> ModelList:
+        """The base model and every loaded adapter, by the names requests use."""
+        return ModelList(data=[ModelCard(created=engine.created, **m) for m in engine.models()])
+
+    @app.post("/generate", response_model=GenerateResponse, responses=ERRORS, tags=["generate"])
+    async def generate(req: GenerateRequest) -> GenerateResponse:
+        """Answer one prompt (with the configured system prompt)."""
+        messages = build_messages(req.prompt, gen.system_prompt)
+        params, public, n_prompt = svc.params(messages, req.model, req.max_new_tokens, "max_new_tokens", req)
+        refusal = svc.guard.check_input([req.prompt])
+        if refusal is not None:
+            result = Generation(refusal.message, n_prompt, 0, 0.0, "guardrail")
+        else:
+            result = await engine.generate(params)
+            result.text = svc.guard.redact_output(result.text)
+        svc.finish("/generate", public, params.adapter, req, result, {"guardrail": refusal and refusal.rule})
+        return GenerateResponse(
+            text=result.text,
+            latency_ms=round(result.latency_s * 1000, 2),
+            tokens_in=result.tokens_in,
+            tokens_out=result.tokens_out,
+            model=public,
+            adapter=engine.adapter_dir(params.adapter),
+            finish_reason=result.finish_reason,
+            guardrail=refusal.rule if refusal else None,
+        )
+
+    @app.post(
+        "/v1/chat/completions",
+        response_model=ChatCompletion,
+        responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+        tags=["openai"],
+    )
+    async def chat_completions(req: ChatCompletionRequest) -> Any:
+        """OpenAI-compatible chat completion; `stream: true` answers with server-sent events."""
+        limits.check_messages(req.messages, cfg.limits, "messages")
+        messages = _chat_messages(req, gen.system_prompt)
+        max_new = req.max_completion_tokens or req.max_tokens
+        field = "max_completion_tokens" if req.max_completion_tokens else "max_tokens"
+        params, public, n_prompt = svc.params(messages, req.model, max_new, field, req)
+        refusal = svc.guard.check_input([m.text() for m in req.messages if m.role == "user"])
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if req.stream:
+            return await _stream(req, params, public, n_prompt, refusal, cid, created)
+        if refusal is not None:
+            result, finish = Generation(refusal.message, n_prompt, 0, 0.0, "content_filter"), "content_filter"
+        else:
+            result = await engine.generate(params)
+            result.text, finish = svc.guard.redact_output(result.text), result.finish_reason
+        svc.finish(
+            "/v1/chat/completions",
+            public,
+            params.adapter,
+            req,
+            result,
+            {"guardrail": refusal and refusal.rule},
+        )
+        return ChatCompletion(
+            id=cid,
+            created=created,
+            model=public,
+            choices=[{"index": 0, "message": {"content": result.text}, "finish_reason": finish}],
+            usage={
+                "prompt_tokens": result.tokens_in,
+                "completion_tokens": result.tokens_out,
+                "total_tokens": result.tokens_in + result.tokens_out,
+            },
+        )
+
+    async def _stream(
+        req: ChatCompletionRequest,
+        params: Params,
+        public: str,
+        n_prompt: int,
+        refusal: Any,
+        cid: str,
+        created: int,
+    ) -> StreamingResponse:
+        handle = None if refusal is not None else await engine.stream(params)  # 429/504 raised before headers
+
+        def chunk(delta: dict, finish: str | None = None) -> str:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+            return _sse(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": public,
+                    "choices": [choice],
+                }
+            )
+
+        async def events() -> AsyncIterator[str]:
+            yield chunk({"role": "assistant", "content": ""})
+            text = StreamText(svc.guard, params.stop)
+            if handle is None:
+                result = Generation(refusal.message, n_prompt, 0, 0.0, "content_filter")
+                yield chunk({"content": refusal.message})
+                finish = "content_filter"
+            else:
+                try:
+                    async for piece in handle:
+                        out = text.feed(piece)
+                        if out:
+                            yield chunk({"content": out})
+                        if text.stopped:
+                            handle.job.halt = True  # keep draining to the worker's final count
+                except Exception as exc:
+                    log.exception("stream failed")
+                    yield _sse(error_payload(f"generation failed: {exc.__class__.__name__}", "server_error"))
+                    yield "data: [DONE]\n\n"
+                    return
+                rest = text.finish()
+                if rest:
+                    yield chunk({"content": rest})
+                result = handle.result or Generation("", n_prompt, 0, 0.0, "length")
+                result.text = text.text().strip()
+                finish = "stop" if text.stopped else result.finish_reason
+            yield chunk({}, finish)
+            if req.stream_options and req.stream_options.include_usage:
+                usage = {
+                    "prompt_tokens": result.tokens_in,
+                    "completion_tokens": result.tokens_out,
+                    "total_tokens": result.tokens_in + result.tokens_out,
+                }
+                yield _sse(
+                    {
+                        "id": cid,
+                        "object": "chat.completion.chunk",
+                        "created": created,
+                        "model": public,
+                        "choices": [],
+                        "usage": usage,
+                    }
+                )
+            yield "data: [DONE]\n\n"
+            svc.finish(
+                "/v1/chat/completions", public, params.adapter, req, result,
+                {"guardrail": refusal and refusal.rule, "finish_reason": finish},
+            )  # fmt: skip
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+    @app.post("/admin/reload", response_model=ModelList, responses=ERRORS, tags=["admin"])
+    async def reload(body: ReloadRequest | None = None) -> ModelList:
+        """Hot-reload adapters without restart: load/replace `adapters`, unload `remove`; no body = reload all."""
+        body = body or ReloadRequest()
+        for name in list(body.adapters or {}) + body.remove:
+            if name in ("base", engine.base_name) or not re.fullmatch(r"[\w.:-]+", name):
+                raise BadRequest(f"adapters: invalid adapter name {name!r}", param="adapters")
+        if engine.default_model in body.remove:
+            raise BadRequest(f"remove: {engine.default_model!r} is the default model", param="remove")
+        try:
+            await engine.reload(body.adapters, body.remove)
+        except SupportbotError as exc:
+            raise BadRequest(f"adapters: {exc}", param="adapters") from exc
+        log.info("reloaded adapters: %s", ", ".join(engine.adapters.names()) or "(none)")
+        return ModelList(data=[ModelCard(created=engine.created, **m) for m in engine.models()])
+
+    app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
+    app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or []))
+    routes = {r.path for r in app.routes if hasattr(r, "path")}
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     return app
 
 
+def build_app(root_cfg: Any) -> FastAPI:
+    """Load keys, guardrails, request log and the engine named by a full supportbot config; build the app."""
+    from supportbot.serve.auth import load_keys
+    from supportbot.serve.engine import HFEngine
+    from supportbot.serve.request_log import RequestLog
+
+    cfg: ServeConfig = root_cfg.serve
+    _setup_logging(cfg.log_level)
+    keys = load_keys(cfg)
+    Guardrails(cfg.guardrails)  # fails fast on a missing PII module
+    if cfg.backend == "vllm":
+        from supportbot.serve.vllm_backend import VllmEngine
+
+        engine = VllmEngine.load(root_cfg.model, root_cfg.generation, cfg)
+    else:
+        engine = HFEngine.load(root_cfg.model, root_cfg.generation, cfg)
+    request_log = RequestLog(cfg.request_log) if cfg.request_log else None
+    if not keys:
+        log.warning("no API key configured: only loopback clients are served (others get 403)")
+    log.info(
+        "serving %s (backend=%s, batching=%s) models: %s",
+        engine.default_model,
+        cfg.backend,
+        "on" if cfg.batching.enabled else "off",
+        ", ".join(m["id"] for m in engine.models()),
+    )
+    return create_app(engine, cfg, root_cfg.generation, keys, request_log)
+
+
+def _setup_logging(level: str) -> None:
+    """Log supportbot.serve lines to stderr (uvicorn configures only its own loggers)."""
+    logger = logging.getLogger("supportbot")
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def create_app_from_env() -> FastAPI:
-    """App configured from the SUPPORTBOT_CONFIG env var (a YAML recipe), for `uvicorn api.app:app`."""
-    os.environ.get("SUPPORTBOT_CONFIG")
-    return create_app()
+    """App from env: SUPPORTBOT_CONFIG (YAML recipe), SUPPORTBOT_MODEL (model spec), SUPPORTBOT_SET (a=1;b=2)."""
+    from supportbot.serve.config import config_from_env
+
+    return build_app(config_from_env())

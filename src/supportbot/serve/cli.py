@@ -1,10 +1,64 @@
-"""CLI verb(s) of the serve stage; imports stay light here, the work is imported inside the command."""
+"""CLI verb of the serve stage (`supportbot serve`); imports stay light here, the work is imported inside."""
 
 from __future__ import annotations
 
-from supportbot.errors import NotYetAvailableError
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportbot.errors import ConfigError
 
 
-def serve_command() -> None:
-    """Serve a model over HTTP (FastAPI)."""
-    raise NotYetAvailableError("`supportbot serve` is not yet available (tracked in the serving issue)")
+def _adapter_overrides(items: list[str]) -> list[str]:
+    """`name=path` pairs become `serve.adapters.name=path` overrides."""
+    out = []
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise ConfigError(f"--adapter {item!r}: expected NAME=PATH, e.g. --adapter tuned=runs/last")
+        out.append(f"serve.adapters.{name.strip()}={path.strip()}")
+    return out
+
+
+def serve_command(
+    model: Annotated[
+        str | None, typer.Option(help="Base model, or a run/adapter dir (served as 'tuned').")
+    ] = None,
+    adapter: Annotated[
+        list[str] | None, typer.Option("--adapter", help="Extra LoRA adapter NAME=PATH (repeatable).")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/serve.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: --set serve.max_queue=32")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="hf (transformers) or vllm (GPU).")] = None,
+    batching: Annotated[
+        bool | None, typer.Option("--batching/--no-batching", help="Dynamic micro-batching.")
+    ] = None,
+) -> None:
+    """Serve a model over HTTP: /generate, OpenAI-compatible /v1/chat/completions, /metrics."""
+    from supportbot.config import load_config
+
+    overrides = list(set_ or []) + _adapter_overrides(adapter or [])
+    for key, value in (("model.name", model), ("serve.host", host), ("serve.port", port)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    if backend is not None:
+        overrides.append(f"serve.backend={backend}")
+    if batching is not None:
+        overrides.append(f"serve.batching.enabled={str(batching).lower()}")
+    cfg = load_config(config, overrides)
+
+    import uvicorn
+
+    from supportbot.serve.app import build_app
+    from supportbot.serve.auth import check_bind, load_keys
+
+    check_bind(cfg.serve.host, load_keys(cfg.serve))  # before loading anything: refuse unsafe binds early
+    app = build_app(cfg)
+    uvicorn.run(app, host=cfg.serve.host, port=cfg.serve.port, log_level=cfg.serve.log_level)

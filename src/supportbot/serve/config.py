@@ -1,10 +1,108 @@
-"""Typed config of the serve stage."""
+"""Typed config of the serve stage: binding, auth, limits, queue/batching, adapters, guardrails, logging."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from supportbot.config import StrictModel
 
+DEFAULT_REFUSAL = (
+    "I'm sorry, I can't help with that. I can answer questions about NovaPay accounts, payments and KYC."
+)
+
+
+class LimitsConfig(StrictModel):
+    """Per-request bounds; requests beyond them get a 4xx naming the field."""
+
+    max_new_tokens: int = Field(512, ge=1, le=8192, description="Upper bound on max_new_tokens/max_tokens.")
+    max_prompt_tokens: int = Field(
+        1536, ge=1, description="Prompt bound in tokens (also capped by the model's context)."
+    )
+    max_body_bytes: int = Field(65536, ge=256, description="Largest accepted request body.")
+    max_messages: int = Field(64, ge=1, description="Most messages in one chat request.")
+
+
+class BatchingConfig(StrictModel):
+    """Dynamic micro-batching: concurrent compatible requests share one batched forward."""
+
+    enabled: bool = True
+    max_wait_ms: float = Field(10.0, ge=0.0, le=1000.0, description="How long the first request waits.")
+    max_batch: int = Field(8, ge=1, le=256)
+
+
+class GuardrailRule(StrictModel):
+    """One input rule: a regex and/or keywords (case-insensitive) that trigger a safe refusal."""
+
+    name: str = Field(min_length=1)
+    pattern: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    message: str | None = Field(None, description="Refusal text for this rule (default: guardrails.refusal).")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _has_trigger(self) -> GuardrailRule:
+        if not self.pattern and not self.keywords:
+            raise ValueError(f"rule {self.name!r} needs a pattern or keywords")
+        return self
+
+
+class GuardrailsConfig(StrictModel):
+    """Input rules answered with a refusal, and PII redaction of outputs."""
+
+    enabled: bool = True
+    refusal: str = DEFAULT_REFUSAL
+    redact_pii: bool = True
+    rules: list[GuardrailRule] = Field(default_factory=list)
+
 
 class ServeConfig(StrictModel):
-    """Settings of `supportbot serve` (filled in by the serving stage)."""
+    """Settings of `supportbot serve` and `uvicorn api.app:app`."""
 
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=0, le=65535)
+    backend: Literal["hf", "vllm"] = "hf"
+    api_keys_env: str = Field("SUPPORTBOT_API_KEYS", description="Env var holding comma-separated keys.")
+    api_keys_file: str | None = Field(None, description="File with one API key per line (# comments).")
+    adapters: dict[str, str] = Field(
+        default_factory=dict, description="Model name -> LoRA adapter dir or run dir, served beside the base."
+    )
+    default_model: str | None = Field(None, description="Model used when a request names none.")
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    request_timeout_s: float = Field(60.0, gt=0.0, description="Longer requests are cancelled with 504.")
+    max_queue: int = Field(64, ge=1, description="Waiting requests beyond this get 429 + Retry-After.")
+    batching: BatchingConfig = Field(default_factory=BatchingConfig)
+    guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
+    request_log: str | None = Field(None, description="JSONL file of requests/responses (PII redacted).")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("adapters")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.fullmatch(r"[\w.:-]+", name) or name == "base":
+                raise ValueError(f"adapter name {name!r}: use letters, digits, '_.:-' (and not 'base')")
+        return value
+
+
+def config_from_env() -> object:
+    """The full supportbot config from SUPPORTBOT_CONFIG (YAML), SUPPORTBOT_MODEL and SUPPORTBOT_SET ("a=1;b=2")."""
+    import os
+
+    from supportbot.config import load_config
+
+    overrides = [s for s in os.environ.get("SUPPORTBOT_SET", "").split(";") if s.strip()]
+    if os.environ.get("SUPPORTBOT_MODEL"):
+        overrides.append(f"model.name={os.environ['SUPPORTBOT_MODEL']}")
+    return load_config(os.environ.get("SUPPORTBOT_CONFIG") or None, overrides)

@@ -1,15 +1,62 @@
-"""CLI verb(s) of the train stage; imports stay light here, the work is imported inside the command."""
+"""CLI verbs of the train stage (`train`, `report`); imports stay light here, the work is imported inside."""
 
 from __future__ import annotations
 
-from supportbot.errors import NotYetAvailableError
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supportbot.errors import ConfigError
 
 
-def train_command() -> None:
-    """Fine-tune a base model with LoRA/QLoRA."""
-    raise NotYetAvailableError("`supportbot train` is not yet available (tracked in the training issue)")
+def train_command(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/sft.yaml).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key: --set train.lr=1e-4")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            is_flag=False,
+            flag_value="runs/last",
+            help="Resume a run dir from its newest checkpoint (no value: runs/last).",
+        ),
+    ] = None,
+    allow_fallback: Annotated[
+        bool,
+        typer.Option("--allow-fallback", help="Without CUDA, train 4/8-bit recipes unquantised instead."),
+    ] = False,
+    sweep: Annotated[
+        Path | None,
+        typer.Option("--sweep", help="Run a grid (configs/sweep.yaml) and write a comparison table."),
+    ] = None,
+) -> None:
+    """Fine-tune a base model with LoRA/QLoRA (one run dir per run under runs/, runs/last -> newest)."""
+    if sweep is not None:
+        if resume is not None:
+            raise ConfigError("--sweep and --resume cannot be combined")
+        from supportbot.train.sweep import run_sweep
+
+        run_sweep(sweep, overrides=set_ or [], allow_fallback=allow_fallback)
+        return
+    if config is None and resume is None and not set_:
+        raise ConfigError("give a recipe with --config (e.g. configs/sft.yaml), or --resume RUN_DIR")
+    from supportbot.train.run import train
+
+    train(config, set_ or [], resume=resume, allow_fallback=allow_fallback)
 
 
-def report_command() -> None:
-    """Plot a run's curves and summarise its convergence."""
-    raise NotYetAvailableError("`supportbot report` is not yet available (tracked in the training issue)")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory, e.g. runs/last.")] = Path("runs/last"),
+) -> None:
+    """Plot a run's curves (loss, val loss, lr, grad norm) and summarise its convergence."""
+    from supportbot.train.report import write_report
+
+    report = write_report(run_dir)
+    print(report.markdown)
+    print(f"plots: {', '.join(str(p) for p in report.plots)}")
+    print(f"report: {report.path}")

@@ -1,0 +1,202 @@
+"""Hallucination detector: invented specifics, and answer sentences no source sentence supports.
+
+An answer's *sources* are the question, the reference answer and the knowledge-base articles the question
+cites. A *specific* is a checkable token: a number or amount, a time, an error code, a URL or e-mail, a
+menu path segment (``Profile > Settings``), a product/feature name in Title Case or CamelCase, a quoted
+name, or a `command`. A specific is unsupported when its normalised form is absent from the sources.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from supportbot.eval.textmetrics import is_clarification, is_refusal
+
+_NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "hundred": 100,
+}
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s)<>\]]+", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{2,}-?\d{2,}\b")
+_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?[Mm]\b\.?|\b(\d{1,2}):(\d{2})\b")
+_NUMBER = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?(?![\w])")
+_NUMWORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_MENU = re.compile(r"[A-Z][\w'&-]*(?:[ ][\w'&-]+){0,4}(?:\s*>\s*[\w'&-]+(?:[ ][\w'&-]+){0,4})+")
+_TITLE_PHRASE = re.compile(r"(?<=[a-z0-9,;:] )[A-Z][A-Za-z]+(?: [A-Z][a-z]+)+")
+_CAMEL = re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]+\b")
+_QUOTED = re.compile(r"[\"“']([A-Z][^\"”'\n]{2,40})[\"”']")
+_BACKTICK = re.compile(r"`([^`\n]{2,60})`")
+# Courtesy sentences make no claim: "Happy to help further if needed." is never a hallucination.
+_PLEASANTRY = re.compile(
+    r"\b(happy to help|glad to help|here to help|hope (this|that) helps|let me know|anything else|"
+    r"feel free|thank(s| you)|you'?re welcome|sorry (for|about) (the|any) (trouble|inconvenience))\b",
+    re.I,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+(?=[A-Z])")
+
+
+@dataclass
+class HallucinationResult:
+    """What the detector found in one answer."""
+
+    unsupported_specifics: list[str] = field(default_factory=list)
+    unsupported_sentences: list[str] = field(default_factory=list)
+
+    @property
+    def has_specific(self) -> bool:
+        """An invented specific was stated."""
+        return bool(self.unsupported_specifics)
+
+    @property
+    def has_sentence(self) -> bool:
+        """A sentence with no supporting source sentence was stated."""
+        return bool(self.unsupported_sentences)
+
+    @property
+    def hallucinated(self) -> bool:
+        """Either signal fired."""
+        return self.has_specific or self.has_sentence
+
+
+def _num(text: str) -> str:
+    value = float(text.replace(",", ""))
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _time(m: re.Match[str]) -> str:
+    if m.group(3):
+        hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "p" else 0)
+        minute = int(m.group(2) or 0)
+    else:
+        hour, minute = int(m.group(4)), int(m.group(5))
+    return f"time:{hour:02d}:{minute:02d}"
+
+
+def _menu_segments(match: str) -> list[str]:
+    segs = [s.split() for s in match.split(">")]
+    # The first segment ends in the label ("Go to Profile"); later ones start with it ("Close account and").
+    out = [segs[0][-1:]] + [s[:2] for s in segs[1:]]
+    return ["menu:" + " ".join(w.lower() for w in words) for words in out if words]
+
+
+def extract_specifics(text: str) -> set[str]:
+    """Normalised specifics stated in a text (see the module docstring for the kinds)."""
+    found: set[str] = set()
+    rest = text
+    for rx, kind in ((_URL, "url"), (_EMAIL, "email")):
+        for m in rx.finditer(rest):
+            found.add(f"{kind}:{m.group(0).rstrip('.,;:').lower()}")
+        rest = rx.sub(" ", rest)
+    for m in _CODE.finditer(rest):
+        found.add(f"code:{m.group(0)}")
+    rest = _CODE.sub(" ", rest)
+    for m in _TIME.finditer(rest):
+        found.add(_time(m))
+    rest = _TIME.sub(" ", rest)
+    for m in _NUMBER.finditer(rest):
+        found.add(f"num:{_num(m.group(0))}")
+    for m in _NUMWORD.finditer(rest):
+        found.add(f"num:{_NUMBER_WORDS[m.group(1).lower()]}")
+    for m in _MENU.finditer(rest):
+        found.update(_menu_segments(m.group(0)))
+    for rx in (_TITLE_PHRASE, _CAMEL):
+        found.update(f"name:{m.group(0).lower()}" for m in rx.finditer(rest))
+    found.update(f"name:{m.group(1).lower().strip()}" for m in _QUOTED.finditer(rest))
+    found.update(f"cmd:{m.group(1).strip()}" for m in _BACKTICK.finditer(rest))
+    return found
+
+
+def _supported(spec: str, source_specs: set[str] | frozenset[str], source_lower: str) -> bool:
+    if spec in source_specs:
+        return True
+    kind, _, value = spec.partition(":")
+    if kind in {"menu", "name", "cmd", "url", "email"}:
+        return value.lower() in source_lower
+    if kind == "code":
+        return value in source_lower.upper()
+    return False
+
+
+@lru_cache(maxsize=512)
+def _source_index(sources: str) -> tuple[frozenset[str], str]:
+    return frozenset(extract_specifics(sources)), " ".join(sources.lower().split())
+
+
+def unsupported_specifics(answer: str, sources: str) -> list[str]:
+    """Specifics of the answer that the sources never state (sorted)."""
+    specs, lower = _source_index(sources)
+    return sorted(s for s in extract_specifics(answer) if not _supported(s, specs, lower))
+
+
+def absent_from(specifics: list[str], text: str) -> list[str]:
+    """The given normalised specifics that `text` does not state either (e.g. the whole knowledge base)."""
+    specs, lower = _source_index(text)
+    return [s for s in specifics if not _supported(s, specs, lower)]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and bullet lines of a text, stripped of list markers."""
+    parts = (p.strip(" \t-*•#>") for p in _SENTENCE_SPLIT.split(text))
+    return [p for p in parts if p]
+
+
+def mostly_latin(text: str) -> bool:
+    """Whether most letters are Latin script (the English embedder cannot read Devanagari and the like)."""
+    letters = [c for c in text if c.isalpha()]
+    return not letters or sum(c.isascii() for c in letters) / len(letters) >= 0.5
+
+
+def check_claim_sentences(answer: str, min_words: int) -> list[str]:
+    """Answer sentences checked for support: claims in Latin script, not refusals, questions or pleasantries."""
+    out = []
+    for s in split_sentences(answer):
+        if len(s.split()) < min_words or is_refusal(s) or (is_clarification(s) and s.endswith("?")):
+            continue
+        if not mostly_latin(s) or (_PLEASANTRY.search(s) and not extract_specifics(s)):
+            continue
+        out.append(s)
+    return out
+
+
+class HallucinationDetector:
+    """Flags invented specifics and, with an embedder, sentences that no source sentence supports."""
+
+    def __init__(self, embedder: object | None, threshold: float = 0.45, min_words: int = 4) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.min_words = min_words
+
+    def check(self, answer: str, sources: str) -> HallucinationResult:
+        """Both checks for one answer against its sources."""
+        result = HallucinationResult(unsupported_specifics(answer, sources))
+        if self.embedder is None:
+            return result
+        claims = check_claim_sentences(answer, self.min_words)
+        source_sents = split_sentences(sources)
+        if not claims or not source_sents:
+            return result
+        a = self.embedder.encode(claims)
+        s = self.embedder.encode(source_sents)
+        best = (a @ s.T).max(axis=1)
+        result.unsupported_sentences = [c for c, b in zip(claims, best, strict=True) if b < self.threshold]
+        return result

@@ -1,0 +1,251 @@
+"""The eval pipeline: resolve models, answer the suite with both, judge, measure, and write the report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from supportbot.errors import ConfigError
+from supportbot.eval.endpoint import EndpointClient, is_endpoint
+from supportbot.eval.runner import Answerer, answer_suite, endpoint_answerer, local_answerer, read_answers
+
+MANIFEST = "eval.json"
+
+
+@dataclass
+class EvalRequest:
+    """What the user asked for on the command line (config holds the rest)."""
+
+    model: str
+    base: str | None = None  # None: the tuned model's own base when it is an adapter; "none": no base
+    judge_model: str | None = None
+    api_key: str | None = None
+    model_name: str | None = None
+    base_model_name: str | None = None
+    out: str | None = None
+    fresh: bool = False
+    progress: bool = True
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:48] or "model"
+
+
+def _local_path(spec: str) -> Path | None:
+    p = Path(spec).expanduser()
+    return p if not is_endpoint(spec) and p.exists() else None
+
+
+def adapter_of(spec: str) -> Path | None:
+    """The PEFT adapter dir behind a run/adapter dir spec, else None."""
+    from supportbot.models import resolve_adapter_dir
+
+    path = _local_path(spec)
+    return resolve_adapter_dir(path) if path else None
+
+
+def model_fingerprint(spec: str, model_name: str | None = None) -> str:
+    """Identity of a model for resumption: adapter weights hash, endpoint URL + name, or the spec."""
+    if is_endpoint(spec):
+        return f"{spec.rstrip('/')}#{model_name or ''}"
+    adapter = adapter_of(spec)
+    if adapter is not None:
+        h = hashlib.sha256()
+        for f in sorted(adapter.glob("adapter_model.*")):
+            h.update(f.read_bytes())
+        return f"adapter:{adapter.resolve()}:{h.hexdigest()[:16]}"
+    path = _local_path(spec)
+    return str(path.resolve()) if path else spec
+
+
+def default_base(model: str) -> str | None:
+    """The base a tuned model is compared with by default: its adapter's base model (else none)."""
+    from supportbot.models import adapter_base_model
+
+    adapter = adapter_of(model)
+    return adapter_base_model(adapter) if adapter else None
+
+
+def display_name(spec: str) -> str:
+    """A readable model name: a run dir's real name (runs/last → runs/<id>), a URL or a registry name."""
+    path = _local_path(spec)
+    return path.resolve().name if path else spec
+
+
+_TRAIN_KEYS = re.compile(
+    r"seconds|time|hardware|device|cost|usd|price|steps|epoch|base_model|^id$|run_id|started|finished|status"
+)
+
+
+def training_info(spec: str, prices: Any = None) -> dict[str, Any]:
+    """Training time/cost fields from the run dir's run.json (empty when the model is not a run dir).
+
+    When run.json has a training time but no cost, the cost is estimated with the eval price table.
+    """
+    adapter = adapter_of(spec)
+    run_json = adapter.parent / "run.json" if adapter is not None else None
+    if run_json is None or not run_json.is_file():
+        return {}
+    try:
+        data = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {"run_json": str(run_json), "error": "unreadable"}
+    info: dict[str, Any] = {"run_dir": str(adapter.parent.resolve())}
+    for key, value in data.items() if isinstance(data, dict) else []:
+        if not _TRAIN_KEYS.search(key):
+            continue
+        if isinstance(value, str | int | float | bool) or value is None:
+            info[key] = value
+        elif isinstance(value, dict):
+            info.update(
+                {f"{key}.{k}": v for k, v in value.items() if isinstance(v, str | int | float | bool)}
+            )
+    seconds = next((v for k, v in info.items() if "seconds" in k and isinstance(v, int | float)), None)
+    if prices is not None and seconds and not any("cost" in k or "usd" in k for k in info):
+        hour = prices.gpu_hour if info.get("hardware.cuda") else prices.cpu_hour
+        info["train_cost_usd_estimated"] = round(seconds / 3600 * hour, 4)
+    return info
+
+
+def check_manifest(out_dir: Path, manifest: dict[str, Any], fresh: bool) -> None:
+    """Refuse to resume into a results dir made with other models/settings (unless --fresh wipes it)."""
+    path = out_dir / MANIFEST
+    if fresh and out_dir.exists():
+        for name in ("answers.jsonl", "judgements.jsonl", MANIFEST):
+            (out_dir / name).unlink(missing_ok=True)
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diff = sorted(k for k in set(old) | set(manifest) if old.get(k) != manifest.get(k))
+        if diff:
+            raise ConfigError(
+                f"{out_dir} holds answers made with different {', '.join(diff)}; "
+                "pass --fresh to start over there, or --out for a new results dir"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def make_answerer(
+    label: str, spec: str, cfg: Any, model_name: str | None, api_key: str | None, reuse: Any = None
+) -> Answerer:
+    """Load a local model (or reuse one with its adapter off) or connect to an endpoint."""
+    if is_endpoint(spec):
+        client = EndpointClient(spec, model_name, api_key, cfg.eval.endpoint_timeout_s, cfg.eval.batch_size)
+        return endpoint_answerer(label, client)
+    if reuse is not None:
+        return local_answerer(label, spec, reuse, adapter_off=True)
+    from supportbot.models import load_model
+
+    lm = load_model(spec, dtype=cfg.model.dtype, device=cfg.model.device)
+    return local_answerer(label, spec, lm)
+
+
+def load_answerers(cfg: Any, req: EvalRequest, base: str | None) -> list[Answerer]:
+    """Tuned (and base) answerers; the base reuses the tuned model with its adapter off when it can."""
+    tuned = make_answerer("tuned", req.model, cfg, req.model_name, req.api_key)
+    if not base:
+        return [tuned]
+    reuse = None
+    if (
+        cfg.eval.reuse_base_from_adapter
+        and tuned.kind == "local"
+        and tuned.info.get("adapter")
+        and default_base(req.model) == base
+    ):
+        reuse = tuned.lm
+    return [tuned, make_answerer("base", base, cfg, req.base_model_name, req.api_key, reuse=reuse)]
+
+
+def finished_answerer(label: str, spec: str, rows: dict[tuple[str, str], dict[str, Any]]) -> Answerer:
+    """A stand-in for a model whose answers are all on disk already (nothing is loaded)."""
+
+    def refuse(*_: Any) -> list[Any]:
+        raise RuntimeError(f"{label}: every answer is already in answers.jsonl")
+
+    device = next((r.get("device", "cpu") for (lbl, _), r in rows.items() if lbl == label), "cpu")
+    kind = "endpoint" if is_endpoint(spec) else "local"
+    adapter = adapter_of(spec) if kind == "local" and label == "tuned" else None
+    info = {"name": spec, "adapter": str(adapter) if adapter else None, "resumed": True}
+    return Answerer(label, spec, kind, device, refuse, info=info)
+
+
+def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
+    """Answer, judge and report; returns the results dir and the metrics written to metrics.json."""
+    from supportbot.eval.suite import check_kb_ids, load_kb, load_suite
+
+    ecfg = cfg.eval
+    if ecfg.threads:
+        import torch
+
+        torch.set_num_threads(ecfg.threads)
+    if ecfg.judge == "llm" and not (req.judge_model or ecfg.llm_judge.model):
+        raise ConfigError("--judge llm needs a judge model: --judge-model <name|dir|http://host/v1>")
+    suite = load_suite(ecfg.suite)
+    kb = load_kb(ecfg.kb_dir)
+    check_kb_ids(suite, kb)
+    questions = suite.questions[: ecfg.limit] if ecfg.limit else suite.questions
+    base = default_base(req.model) if req.base is None else (None if req.base.lower() == "none" else req.base)
+    gen = cfg.generation
+    manifest = {
+        "model": req.model,
+        "model_fingerprint": model_fingerprint(req.model, req.model_name),
+        "base": base,
+        "base_fingerprint": model_fingerprint(base, req.base_model_name) if base else None,
+        "suite_sha256": hashlib.sha256(Path(ecfg.suite).read_bytes()).hexdigest(),
+        "generation": gen.model_dump(mode="json"),
+        "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
+    }
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:8]
+    vs = f"__vs__{_slug(display_name(base))}" if base else ""
+    eval_id = (
+        Path(req.out).name
+        if req.out
+        else f"{_slug(suite.name)}__{_slug(display_name(req.model))}{vs}__{digest}"
+    )
+    out_dir = Path(req.out) if req.out else Path(ecfg.out_dir) / eval_id
+    check_manifest(out_dir, manifest, req.fresh)
+
+    started = time.perf_counter()
+    existing = read_answers(out_dir / "answers.jsonl")
+    specs = {"tuned": req.model, **({"base": base} if base else {})}
+    if all((lbl, q.id) in existing for lbl in specs for q in questions):
+        answerers = [finished_answerer(lbl, spec, existing) for lbl, spec in specs.items()]
+    else:
+        answerers = load_answerers(cfg, req, base)
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
+    timings: dict[str, float] = {"load_s": round(time.perf_counter() - started, 2)}
+    for a in answerers:
+        t0 = time.perf_counter()
+        answers[a.label] = answer_suite(
+            a, questions, gen, out_dir / "answers.jsonl", ecfg.batch_size, ecfg.max_new_tokens, req.progress
+        )
+        timings[f"answer_{a.label}_s"] = round(time.perf_counter() - t0, 2)
+
+    from supportbot.eval.scoring import judge_and_measure
+
+    t0 = time.perf_counter()
+    metrics = judge_and_measure(cfg, req, suite, questions, kb, answerers, answers, out_dir)
+    timings["judge_s"] = round(time.perf_counter() - t0, 2)
+    timings["total_s"] = round(time.perf_counter() - started, 2)
+    metrics.update(
+        eval_id=eval_id,
+        out_dir=str(out_dir),
+        training=training_info(req.model, ecfg.prices),
+        timing=timings,
+        manifest=manifest,
+    )
+    from supportbot.eval.report import write_outputs
+
+    write_outputs(out_dir, metrics, cfg)
+    return out_dir, metrics
+
+
+def api_key_from(option: str | None, env_name: str) -> str | None:
+    """The endpoint key: the option, else the named environment variable."""
+    return option or os.environ.get(env_name) or None

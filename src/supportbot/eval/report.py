@@ -1,0 +1,277 @@
+"""Eval outputs: metrics.json, metrics.csv (long format), report.md, slices.png, and the console summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+SUMMARY_ROWS = (
+    ("win rate vs base (ties = ½)", "pairwise", "win_rate", "pct"),
+    ("wins / ties / losses", "pairwise", "wlt", "raw"),
+    ("hallucination rate", "model", "hallucination_rate", "pct"),
+    ("↳ invented specifics", "model", "hallucinated_specific_rate", "pct"),
+    ("↳ ↳ absent from the whole KB too", "model", "invented_anywhere_rate", "pct"),
+    ("↳ unsupported sentences", "model", "unsupported_sentence_rate", "pct"),
+    ("↳ llm-judge verdict", "model", "llm_hallucination_rate", "pct"),
+    ("hallucination reduction vs base", "pairwise", "hallucination_reduction", "pct"),
+    ("reference score (judge proxy)", "model", "reference_score", "f3"),
+    ("semantic match", "model", "semantic_match", "pct"),
+    ("exact match", "model", "exact_match", "pct"),
+    ("token F1", "model", "token_f1", "f3"),
+    ("ROUGE-L", "model", "rouge_l", "f3"),
+    ("edge-case handling (refuse/clarify)", "model", "edge_case_handling", "pct"),
+    ("over-refusal on answerable", "model", "over_refusal_rate", "pct"),
+    ("JSON valid", "model", "json_valid_rate", "pct"),
+    ("JSON schema correct", "model", "json_schema_rate", "pct"),
+    ("words per answer", "model", "words_mean", "f1"),
+    ("tokens per answer", "model", "tokens_out_mean", "f1"),
+    ("truncated (hit max tokens)", "model", "truncated_rate", "pct"),
+    ("seconds per answer (batch-amortised)", "model", "seconds_per_answer", "f2"),
+    ("latency p50 (s, per request)", "model", "latency_p50_s", "f2"),
+    ("latency p95 (s, per request)", "model", "latency_p95_s", "f2"),
+    ("cost per 1k answers (USD)", "model", "cost_per_1k_usd", "f4"),
+    ("PII leak rate", "model", "pii_leak_rate", "pct"),
+    ("profanity rate", "model", "profanity_rate", "pct"),
+)
+SLICE_COLS = (
+    ("win", "pairwise", "win_rate"),
+    ("halluc", "model", "hallucination_rate"),
+    ("sem", "model", "semantic_match"),
+    ("ref", "model", "reference_score"),
+    ("behav", "model", "behavior_accuracy"),
+)
+
+
+def fmt(value: Any, kind: str = "f3") -> str:
+    """Format a metric for tables ('–' when not applicable)."""
+    if value is None:
+        return "–"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "raw":
+        return str(value)
+    return f"{value:.{kind[1]}f}"
+
+
+def _cell(block: dict[str, Any], model: str, where: str, key: str, kind: str) -> str:
+    if where == "pairwise":
+        if model != "tuned" or "pairwise" not in block:
+            return ""
+        p = block["pairwise"]
+        return f"{p['wins']} / {p['ties']} / {p['losses']}" if key == "wlt" else fmt(p.get(key), kind)
+    return fmt(block.get(model, {}).get(key), kind)
+
+
+def summary_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the summary table (one column per model)."""
+    overall = metrics["overall"]
+    labels = [m for m in ("tuned", "base") if m in overall]
+    rows = []
+    for title, where, key, kind in SUMMARY_ROWS:
+        cells = [_cell(overall, m, where, key, kind) for m in labels]
+        if any(c not in ("", "–") for c in cells):
+            rows.append([title, *cells])
+    return ["metric", *(labels if len(labels) > 1 else ["model"])], rows
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    esc = [[str(c).replace("|", "\\|").replace("\n", "<br>") for c in r] for r in rows]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in esc]
+    return "\n".join(lines)
+
+
+def slice_tables(metrics: dict[str, Any]) -> str:
+    """Markdown tables: every slice tag, every value, the main metrics per model."""
+    out = []
+    labels = [m for m in ("tuned", "base") if m in metrics["overall"]]
+    for tag, values in metrics["slices"].items():
+        header = [tag, "n"]
+        for name, where, _ in SLICE_COLS:
+            if where == "pairwise":
+                if "pairwise" in metrics["overall"]:
+                    header.append(name)
+            else:
+                header += [f"{name} {m}" for m in labels]
+        rows = []
+        for value, block in values.items():
+            row = [value, str(block[labels[0]]["n"])]
+            for _, where, key in SLICE_COLS:
+                kind = "f3" if key == "reference_score" else "pct"
+                if where == "pairwise":
+                    if "pairwise" in block:
+                        row.append(fmt(block["pairwise"].get(key), kind))
+                else:
+                    row += [fmt(block[m].get(key), kind) for m in labels]
+            rows.append(row)
+        out.append(f"### by {tag}\n\n" + _md_table(header, rows))
+    return "\n\n".join(out)
+
+
+def pick_examples(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """Up to n before/after pairs: the clearest tuned wins and losses, alternating, biggest score gap first."""
+    if not rows or "base" not in rows[0]:
+        return rows[:n]
+
+    def gap(r: dict[str, Any]) -> float:
+        return r["tuned"]["score_score"] - r["base"]["score_score"]
+
+    wins = sorted((r for r in rows if r.get("tuned_points", 0.5) > 0.5), key=gap, reverse=True)
+    losses = sorted((r for r in rows if r.get("tuned_points", 0.5) < 0.5), key=gap)
+    ties = [r for r in rows if r.get("tuned_points", 0.5) == 0.5]
+    picked: list[dict[str, Any]] = []
+    for i in range(n):
+        for pool in (wins, losses):
+            if i < len(pool) and len(picked) < n:
+                picked.append(pool[i])
+    picked += ties[: n - len(picked)]
+    return picked
+
+
+def _example_md(r: dict[str, Any]) -> str:
+    labels = [m for m in ("base", "tuned") if m in r]
+    header = [
+        "reference",
+        *[
+            f"{m if len(labels) > 1 else 'answer'} (score {r[m]['score_score']:.2f}, {r[m]['bucket']})"
+            for m in labels
+        ],
+    ]
+    cells = [r["reference"], *[r[m]["answer"] or "(empty)" for m in labels]]
+    flags = []
+    for m in labels:
+        if r[m]["unsupported_specifics"]:
+            flags.append(f"{m} unsupported specifics: {', '.join(r[m]['unsupported_specifics'][:6])}")
+    winner = f" — winner: **{r['winner']}**" if "winner" in r else ""
+    text = f"#### {r['id']}{winner}\n\n> {r['question']}\n\n" + _md_table(header, [cells])
+    return text + ("\n\n" + "; ".join(flags) if flags else "")
+
+
+def _training_md(training: dict[str, Any]) -> str:
+    if not training:
+        return "_The tuned model is not a run directory; no training time or cost recorded._"
+    return _md_table(["field", "value"], [[k, str(v)] for k, v in training.items()])
+
+
+def write_report_md(
+    out_dir: Path, metrics: dict[str, Any], rows: list[dict[str, Any]], n_examples: int
+) -> Path:
+    """report.md: summary, judge, training, slices, error buckets, guardrails and before/after examples."""
+    header, srows = summary_rows(metrics)
+    models = metrics["models"]
+    judge = metrics["judge"]
+    parts = [
+        f"# Eval report: {metrics['eval_id']}",
+        f"Suite **{metrics['suite']['name']}** v{metrics['suite']['version']} "
+        f"({metrics['suite']['n_questions']} questions, `{metrics['suite']['path']}`). "
+        + ", ".join(f"{k}: `{v['spec']}` ({v['kind']}, {v['device']})" for k, v in models.items()),
+        "## Summary",
+        _md_table(header, srows),
+        f"Judge: **{judge['name']}** (`{judge.get('model')}`).\n\n```\n{judge['rubric']}\n```",
+        "Hallucination = the answer states a specific (number, amount, time, error code, URL/e-mail, menu path, "
+        "product name, command) absent from the question, reference and cited KB articles, **or** a claim "
+        "sentence whose best-matching source sentence is below cosine "
+        f"{metrics['hallucination_detector']['support_threshold']}.",
+        "## Training (from the run directory)",
+        _training_md(metrics.get("training") or {}),
+        "## Timing",
+        _md_table(["stage", "seconds"], [[k, str(v)] for k, v in (metrics.get("timing") or {}).items()]),
+        "## Error buckets (first matching bucket per answer)",
+        _md_table(
+            ["bucket", *(metrics["buckets"] if len(metrics["buckets"]) > 1 else ["model"])],
+            [
+                [b, *[str(v[b]) for v in metrics["buckets"].values()]]
+                for b in next(iter(metrics["buckets"].values()))
+            ],
+        ),
+        "## Slices",
+        "![slices](slices.png)",
+        slice_tables(metrics),
+        "## Before / after examples",
+        "\n\n".join(_example_md(r) for r in pick_examples(rows, n_examples)) or "_none_",
+    ]
+    path = out_dir / "report.md"
+    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(out_dir: Path, metrics: dict[str, Any]) -> Path:
+    """metrics.csv in long format: slice, value, model, metric, number."""
+    path = out_dir / "metrics.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["slice", "value", "model", "metric", "number"])
+        blocks = [("overall", "all", metrics["overall"])]
+        blocks += [(tag, v, b) for tag, vals in metrics["slices"].items() for v, b in vals.items()]
+        for tag, value, block in blocks:
+            for model, ms in block.items():
+                for key, num in ms.items():
+                    if isinstance(num, int | float) and not isinstance(num, bool) or num is None:
+                        w.writerow([tag, value, model, key, "" if num is None else num])
+    return path
+
+
+def write_chart(out_dir: Path, metrics: dict[str, Any]) -> Path:
+    """slices.png: win rate (if paired) and hallucination rate per model, for each value of each slice tag."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [m for m in ("tuned", "base") if m in metrics["overall"]]
+    paired = "pairwise" in metrics["overall"]
+    bars: list[tuple[str, dict[str, Any]]] = []
+    for tag in ("category", "stage", "language", "expected_behavior"):
+        bars += [(f"{tag}={v}", b) for v, b in metrics["slices"].get(tag, {}).items()]
+    names = [n for n, _ in bars] or ["all"]
+    blocks = [b for _, b in bars] or [metrics["overall"]]
+    panels = (["win rate vs base"] if paired else []) + ["hallucination rate"]
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(max(8, 0.5 * len(names)), 4 * len(panels)), squeeze=False
+    )
+    xs = range(len(names))
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        if panel.startswith("win"):
+            ax.bar(xs, [(b["pairwise"]["win_rate"] or 0) for b in blocks], color="#4c72b0")
+            ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+        else:
+            width = 0.8 / len(labels)
+            for i, m in enumerate(labels):
+                vals = [(b[m]["hallucination_rate"] or 0) for b in blocks]
+                ax.bar([x + (i - (len(labels) - 1) / 2) * width for x in xs], vals, width, label=m)
+            ax.legend()
+        ax.set_title(panel)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    fig.tight_layout()
+    path = out_dir / "slices.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(out_dir: Path, metrics: dict[str, Any], cfg: Any) -> None:
+    """Write metrics.json, metrics.csv, report.md and slices.png into the results dir."""
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_csv(out_dir, metrics)
+    rows = [
+        json.loads(line) for line in (out_dir / "judgements.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    write_report_md(out_dir, metrics, rows, cfg.eval.examples)
+    write_chart(out_dir, metrics)
+
+
+def print_summary(metrics: dict[str, Any], console: Any) -> None:
+    """The summary table on the console (rich)."""
+    from rich.table import Table
+
+    header, rows = summary_rows(metrics)
+    table = Table(title=f"supportbot eval — {metrics['suite']['name']} ({metrics['suite']['n_questions']} q)")
+    for i, col in enumerate(header):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

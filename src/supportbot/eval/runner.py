@@ -1,0 +1,159 @@
+"""Deterministic, batched, resumable answering: one answers.jsonl line per (model, question), appended as it goes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from supportbot.config import GenerationConfig
+from supportbot.errors import DataError
+from supportbot.eval.suite import Question
+from supportbot.generation import Generation, Messages, build_messages
+
+GenerateFn = Callable[[list[Messages], GenerationConfig, int | None], list[Generation]]
+
+
+@dataclass
+class Answerer:
+    """Something that answers batches of conversations: a local model (optionally adapter-off) or an endpoint."""
+
+    label: str  # "tuned" | "base"
+    spec: str  # what the user passed (--model / --base)
+    kind: str  # "local" | "endpoint"
+    device: str  # "cpu" | "cuda" | ... | "endpoint"
+    generate_fn: GenerateFn
+    context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext
+    info: dict[str, Any] = field(default_factory=dict)
+    lm: Any = None  # the loaded model, for local answerers
+
+    def generate(
+        self, batch: list[Messages], cfg: GenerationConfig, max_new_tokens: int | None
+    ) -> list[Generation]:
+        """Answer one batch inside this answerer's context (e.g. with the adapter disabled)."""
+        with self.context():
+            return self.generate_fn(batch, cfg, max_new_tokens)
+
+
+def local_answerer(label: str, spec: str, lm: Any, adapter_off: bool = False) -> Answerer:
+    """An answerer over a loaded model; `adapter_off` answers as the base via PEFT's disable_adapter()."""
+    from supportbot.generation import generate
+
+    def fn(batch: list[Messages], cfg: GenerationConfig, max_new: int | None) -> list[Generation]:
+        import torch
+
+        torch.manual_seed(cfg.seed)
+        return generate(lm, batch, cfg, max_new)
+
+    context = lm.model.disable_adapter if adapter_off else contextlib.nullcontext
+    info = {"name": lm.name, "adapter": None if adapter_off else lm.adapter, "load_seconds": lm.load_seconds}
+    return Answerer(label, spec, "local", str(lm.device.type), fn, context, info, lm)
+
+
+def endpoint_answerer(label: str, client: Any) -> Answerer:
+    """An answerer over an OpenAI-compatible endpoint client."""
+    info = {"name": client.model_name, "url": client.base_url}
+    return Answerer(label, client.base_url, "endpoint", "endpoint", client.generate, info=info)
+
+
+def _repair_tail(path: Path) -> None:
+    """Drop a half-written last line (a crash mid-write) so appends start on a fresh line."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with path.open("r+b") as f:
+        f.truncate(cut)
+
+
+def read_answers(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Rows of an answers.jsonl keyed by (model label, question id); a corrupt last line is ignored."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    if not path.is_file():
+        return rows
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            key = (row["model"], row["id"])
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            if n == len(lines):  # interrupted while writing: that answer is simply redone
+                break
+            raise DataError(
+                f"{path} line {n}: not an answer row ({exc}); delete the file to start over"
+            ) from exc
+        rows[key] = row
+    return rows
+
+
+def _batches(questions: list[Question], size: int) -> Iterator[list[Question]]:
+    for i in range(0, len(questions), size):
+        yield questions[i : i + size]
+
+
+def answer_suite(
+    answerer: Answerer,
+    questions: list[Question],
+    gen_cfg: GenerationConfig,
+    path: Path,
+    batch_size: int = 8,
+    max_new_tokens: int | None = None,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Answer every question not yet in `path` for this answerer, appending rows as batches finish.
+
+    Batches are cut at fixed suite positions, so a run resumed after a crash regenerates exactly the
+    batches it lost. Returns this answerer's rows keyed by question id (old and new).
+    """
+    from tqdm.auto import tqdm
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _repair_tail(path)
+    done = {qid for (label, qid) in read_answers(path) if label == answerer.label}
+    todo_total = sum(q.id not in done for q in questions)
+    bar = tqdm(
+        total=len(questions),
+        initial=len(questions) - todo_total,
+        desc=f"answering ({answerer.label})",
+        unit="q",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    with bar, path.open("a", encoding="utf-8") as out:
+        for window in _batches(questions, batch_size):
+            batch = [q for q in window if q.id not in done]
+            if not batch:
+                continue
+            messages = [build_messages(q.question, gen_cfg.system_prompt) for q in batch]
+            gens = answerer.generate(messages, gen_cfg, max_new_tokens)
+            stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+            for q, g in zip(batch, gens, strict=True):
+                row = {
+                    "model": answerer.label,
+                    "model_spec": answerer.spec,
+                    "id": q.id,
+                    "question": q.question,
+                    "answer": g.text,
+                    "tokens_in": g.tokens_in,
+                    "tokens_out": g.tokens_out,
+                    "latency_s": round(g.latency_s, 4),
+                    "batch_size": len(batch) if answerer.kind == "local" else 1,
+                    "finish_reason": g.finish_reason,
+                    "device": answerer.device,
+                    "answered_at": stamp,
+                }
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+            bar.update(len(batch))
+    rows = read_answers(path)
+    return {q.id: rows[(answerer.label, q.id)] for q in questions if (answerer.label, q.id) in rows}

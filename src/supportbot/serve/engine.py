@@ -1,0 +1,335 @@
+"""Generation engine: one worker thread owns the model; a bounded queue feeds it dynamic micro-batches.
+
+The event loop never runs the model: requests become `Job`s, the worker groups compatible ones
+(same adapter and sampling settings) for up to `batching.max_wait_ms` or `batching.max_batch` jobs,
+and results come back through futures (or a per-stream event queue). A full queue raises QueueFull
+(429 + Retry-After); a job past `request_timeout_s` is halted mid-generation and raises Timeout (504).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import logging
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import InvalidStateError
+from dataclasses import dataclass
+from typing import Any
+
+from supportbot.config import GenerationConfig, ModelConfig
+from supportbot.generation import Generation, Messages
+from supportbot.models import LoadedModel, adapter_base_model, load_model, resolve_adapter_dir
+from supportbot.serve.config import ServeConfig
+from supportbot.serve.decode import Job, run_batch, run_stream
+from supportbot.serve.errors import ModelNotFound, NotReady, QueueFull, Timeout
+
+log = logging.getLogger("supportbot.serve")
+TUNED_NAME = "tuned"
+
+
+@dataclass
+class Params:
+    """Validated generation parameters of one request."""
+
+    messages: Messages
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    seed: int
+    stop: list[str]
+    adapter: str | None
+
+
+def split_model_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """A run/adapter dir becomes (its base model, {"tuned": dir}); anything else is a base model."""
+    found = resolve_adapter_dir(spec) if ("/" in spec or spec.startswith(".")) else None
+    if found is None:
+        return spec, {}
+    return adapter_base_model(found), {TUNED_NAME: spec}
+
+
+def resolve_models(model: ModelConfig, cfg: ServeConfig) -> tuple[str, dict[str, str], str | None]:
+    """(base spec, adapters by name, default model): a run dir or model.adapter is served as "tuned", the default."""
+    base, adapters = split_model_spec(model.name)
+    if model.adapter:
+        adapters[TUNED_NAME] = model.adapter
+    default = TUNED_NAME if adapters else None
+    adapters.update(cfg.adapters)
+    return base, adapters, default
+
+
+class StreamHandle:
+    """Async iterator over ("text", str) events of one started stream; `result` is set at the end."""
+
+    def __init__(self, job: Job, events: asyncio.Queue) -> None:
+        self.job = job
+        self.events = events
+        self.result: Generation | None = None
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        """Yield text pieces until the worker reports done (or raise its error)."""
+        try:
+            while True:
+                kind, payload = await self.events.get()
+                if kind == "text":
+                    yield payload
+                elif kind == "done":
+                    self.result = payload
+                    return
+                elif kind == "error":
+                    raise payload
+        finally:
+            self.job.halt = True  # client gone or finished: stop generating
+
+
+class HFEngine:
+    """transformers backend: base model + PEFT adapters, micro-batched in one worker thread."""
+
+    backend = "hf"
+
+    def __init__(
+        self,
+        lm: LoadedModel,
+        gen_cfg: GenerationConfig,
+        cfg: ServeConfig,
+        adapters: dict[str, str],
+        default_model: str | None = None,
+    ) -> None:
+        from supportbot.serve.adapters import AdapterSet
+
+        self.lm = lm
+        self.base_name = lm.name
+        self.gen_cfg = gen_cfg
+        self.cfg = cfg
+        self.adapters = AdapterSet(lm)
+        for name, source in adapters.items():
+            self.adapters.load(name, source)
+        self.default_model = cfg.default_model or default_model or self.base_name
+        self.resolve(self.default_model)  # a configured default must exist
+        self.created = int(time.time())
+        self.context_length = int(getattr(lm.model.config, "max_position_embeddings", 0) or 2048)
+        self._count_tok = copy.deepcopy(lm.tokenizer)  # event-loop-only copy; the worker owns lm.tokenizer
+        self._pending: collections.deque[Job] = collections.deque()
+        self._cv = threading.Condition()
+        self._closing = False
+        self._batch_seconds = 1.0
+        self.on_batch: Callable[[int, float], None] | None = None
+        self._worker = threading.Thread(target=self._run, name="supportbot-engine", daemon=True)
+        self._worker.start()
+
+    @classmethod
+    def load(cls, model: ModelConfig, gen_cfg: GenerationConfig, cfg: ServeConfig) -> HFEngine:
+        """Load the base model named by `model.name` (or a run dir: base + "tuned") and the adapters."""
+        base, adapters, default = resolve_models(model, cfg)
+        lm = load_model(base, dtype=model.dtype, device=model.device)
+        return cls(lm, gen_cfg, cfg, adapters, default)
+
+    # -- model names ---------------------------------------------------------------------------------
+    def models(self) -> list[dict[str, Any]]:
+        """Served models: the base first, then each adapter."""
+        rows = [{"id": self.base_name, "root": self.base_name, "adapter": None}]
+        for name in self.adapters.names():
+            rows.append({"id": name, "root": self.base_name, "adapter": self.adapters.dirs[name]})
+        return rows
+
+    def resolve(self, name: str | None) -> tuple[str, str | None]:
+        """(public model name, adapter name or None) for a request's `model` field."""
+        name = name or self.default_model
+        if name in (self.base_name, "base"):
+            return self.base_name, None
+        if name in self.adapters.names():
+            return name, name
+        known = ", ".join(m["id"] for m in self.models())
+        raise ModelNotFound(f"model {name!r} is not served; available: {known}", param="model")
+
+    def adapter_dir(self, adapter: str | None) -> str | None:
+        """Where an adapter was loaded from."""
+        return self.adapters.dirs.get(adapter) if adapter else None
+
+    def count_prompt_tokens(self, messages: Messages) -> int:
+        """Prompt length in tokens after the chat template (call from the event loop only)."""
+        ids = self._count_tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
+        return len(ids["input_ids"] if isinstance(ids, dict) else ids)
+
+    @property
+    def ready(self) -> bool:
+        """True while the model is loaded and the worker runs."""
+        return self._worker.is_alive() and not self._closing
+
+    def queue_depth(self) -> int:
+        """Jobs waiting (not yet running)."""
+        return len(self._pending)
+
+    # -- submitting ----------------------------------------------------------------------------------
+    def _job(self, p: Params, stream: bool = False) -> Job:
+        return Job(
+            messages=p.messages,
+            max_new_tokens=p.max_new_tokens,
+            temperature=p.temperature,
+            top_p=p.top_p,
+            seed=p.seed,
+            stop=p.stop,
+            adapter=p.adapter,
+            stream=stream,
+            deadline=time.monotonic() + self.cfg.request_timeout_s,
+        )
+
+    def _enqueue(self, job: Job, bounded: bool = True) -> None:
+        if not self.ready:
+            raise NotReady("the model is not loaded")
+        with self._cv:
+            if bounded and len(self._pending) >= self.cfg.max_queue:
+                per_batch = max(1, self.cfg.batching.max_batch if self.cfg.batching.enabled else 1)
+                wait = math.ceil(self._batch_seconds * (len(self._pending) / per_batch + 1))
+                raise QueueFull(
+                    f"the generation queue is full ({self.cfg.max_queue} waiting); retry later",
+                    headers={"Retry-After": str(min(max(wait, 1), 120))},
+                )
+            self._pending.append(job)
+            self._cv.notify()
+
+    def _timeout(self, job: Job) -> Timeout:
+        job.halt = True
+        return Timeout(f"generation took longer than {self.cfg.request_timeout_s:g}s and was cancelled")
+
+    async def generate(self, p: Params) -> Generation:
+        """Generate one answer off the event loop (429 when the queue is full, 504 past the deadline)."""
+        job = self._job(p)
+        self._enqueue(job)
+        waiter = asyncio.wrap_future(job.future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), timeout=self.cfg.request_timeout_s)
+        except TimeoutError:
+            raise self._timeout(job) from None
+        except asyncio.CancelledError:
+            job.halt = True
+            raise
+
+    async def stream(self, p: Params) -> StreamHandle:
+        """Queue a streamed answer and wait until it starts (429/504 can still be answered then)."""
+        job = self._job(p, stream=True)
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        job.sink = lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload))
+        self._enqueue(job)
+        try:
+            kind, payload = await asyncio.wait_for(events.get(), timeout=self.cfg.request_timeout_s)
+        except TimeoutError:
+            raise self._timeout(job) from None
+        except asyncio.CancelledError:
+            job.halt = True
+            raise
+        if kind == "error":
+            raise payload
+        return StreamHandle(job, events)
+
+    async def run_admin(self, fn: Callable[[], Any]) -> Any:
+        """Run `fn` in the worker thread between batches (adapter reloads never race a forward)."""
+        job = Job(messages=[], max_new_tokens=1, temperature=0.0, top_p=1.0, seed=0, call=fn)
+        self._enqueue(job, bounded=False)
+        return await asyncio.wrap_future(job.future)
+
+    async def reload(self, adapters: dict[str, str] | None, remove: list[str]) -> list[str]:
+        """Load/replace the given adapters (or re-read all from their sources) and unload `remove`."""
+
+        def work() -> list[str]:
+            for name in remove:
+                if name not in self.adapters.names():
+                    raise ModelNotFound(f"remove: adapter {name!r} is not loaded", param="remove")
+            targets = adapters if adapters is not None else dict(self.adapters.sources)
+            for name, source in targets.items():
+                self.adapters.load(name, source)
+            for name in remove:
+                self.adapters.remove(name)
+            return self.adapters.names()
+
+        return await self.run_admin(work)
+
+    def close(self) -> None:
+        """Stop the worker after the jobs already queued."""
+        with self._cv:
+            self._closing = True
+            for job in self._pending:
+                job.halt = True
+            self._cv.notify_all()
+
+    # -- worker thread -------------------------------------------------------------------------------
+    def _take_compatible(self, batch: list[Job]) -> None:
+        key, keep = batch[0].batch_key(), collections.deque()
+        for job in self._pending:
+            fits = job.call is None and not job.stream and job.batch_key() == key
+            if fits and len(batch) < self.cfg.batching.max_batch:
+                batch.append(job)
+            else:
+                keep.append(job)
+        self._pending = keep
+
+    def _next_batch(self) -> list[Job] | None:
+        with self._cv:
+            while True:
+                while not self._pending and not self._closing:
+                    self._cv.wait()
+                if not self._pending:
+                    return None
+                first = self._pending.popleft()
+                if not first.halt:
+                    break
+                _settle(first, error=self._timeout(first))
+            if first.call is not None or first.stream or not self.cfg.batching.enabled:
+                return [first]
+            batch = [first]
+            until = time.monotonic() + self.cfg.batching.max_wait_ms / 1000
+            while True:
+                self._take_compatible(batch)
+                remaining = until - time.monotonic()
+                if len(batch) >= self.cfg.batching.max_batch or remaining <= 0 or self._closing:
+                    return batch
+                self._cv.wait(remaining)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            first = batch[0]
+            try:
+                if first.call is not None:
+                    _settle(first, result=first.call())
+                    continue
+                started = time.perf_counter()
+                with self.adapters.use(first.adapter):
+                    if first.stream:
+                        assert first.sink is not None
+                        first.sink("start", None)
+                        first.sink("done", run_stream(self.lm, first, self.gen_cfg))
+                    else:
+                        for job, gen in zip(batch, run_batch(self.lm, batch, self.gen_cfg), strict=True):
+                            if job.timed_out:
+                                _settle(job, error=self._timeout(job))
+                            else:
+                                _settle(job, result=gen)
+                elapsed = time.perf_counter() - started
+                self._batch_seconds = 0.8 * self._batch_seconds + 0.2 * elapsed
+                if self.on_batch is not None:
+                    self.on_batch(len(batch), elapsed)
+            except Exception as exc:  # reported to each waiting request; the worker keeps serving
+                log.exception("generation failed")
+                for job in batch:
+                    if job.sink is not None:
+                        job.sink("error", exc)
+                    _settle(job, error=exc)
+
+
+def _settle(job: Job, result: Any = None, error: BaseException | None = None) -> None:
+    """Resolve a job's future unless the waiter already gave up on it."""
+    try:
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+    except InvalidStateError:
+        pass

@@ -1,0 +1,91 @@
+"""HTTP-facing errors: each carries its status, an OpenAI-style type, and the offending field."""
+
+from __future__ import annotations
+
+
+class APIError(Exception):
+    """An error answered to the client as `{"error": {message, type, param, code}}`."""
+
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(
+        self,
+        message: str,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+
+class BadRequest(APIError):
+    """400: the request is well-formed but breaks a limit (e.g. prompt too long)."""
+
+
+class Unprocessable(APIError):
+    """422: a field is out of the configured bounds."""
+
+    status = 422
+
+
+class Unauthorized(APIError):
+    """401: missing or wrong API key."""
+
+    status = 401
+    type = "authentication_error"
+
+
+class Forbidden(APIError):
+    """403: not allowed from this client."""
+
+    status = 403
+    type = "permission_error"
+
+
+class ModelNotFound(APIError):
+    """404: the requested model name is not served."""
+
+    status = 404
+    code = "model_not_found"
+
+
+class PayloadTooLarge(APIError):
+    """413: the request body is larger than serve.limits.max_body_bytes."""
+
+    status = 413
+
+
+class QueueFull(APIError):
+    """429: the generation queue is full; retry after the given seconds."""
+
+    status = 429
+    type = "rate_limit_error"
+
+
+class Timeout(APIError):
+    """504: generation took longer than serve.request_timeout_s and was cancelled."""
+
+    status = 504
+    type = "timeout"
+
+
+class NotReady(APIError):
+    """503: the model is not loaded (yet)."""
+
+    status = 503
+    type = "server_error"
+
+
+def error_payload(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
+    """The JSON body of every error response."""
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+def api_error_payload(exc: APIError) -> dict:
+    """The JSON body for an APIError."""
+    return error_payload(exc.message, exc.type, exc.param, exc.code)

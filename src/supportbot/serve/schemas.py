@@ -1,0 +1,186 @@
+"""Pydantic request/response models of the HTTP API (our /generate and the OpenAI-compatible routes)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+StopField = str | list[str] | None
+HARD_MAX_TOKENS = 8192  # schema-level bound; the configured limit (serve.limits) is checked per request
+
+
+def _check_stop(value: StopField) -> StopField:
+    """Stop sequences: up to 4 non-empty strings of at most 64 characters."""
+    items = [value] if isinstance(value, str) else (value or [])
+    if len(items) > 4:
+        raise ValueError("at most 4 stop sequences")
+    if any(not s or len(s) > 64 for s in items):
+        raise ValueError("each stop sequence must be 1 to 64 characters")
+    return value
+
+
+class GenerateRequest(BaseModel):
+    """POST /generate: one prompt answered with the configured system prompt."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    prompt: str = Field(min_length=1, description="The user's question.")
+    max_new_tokens: int | None = Field(None, ge=1, le=HARD_MAX_TOKENS)
+    temperature: float | None = Field(None, ge=0.0, le=2.0, description="0 = greedy.")
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    stop: StopField = Field(None, description="Up to 4 strings that end the answer.")
+    model: str | None = Field(None, description="Base name, 'base', or an adapter name (GET /v1/models).")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+
+    _stop = field_validator("stop")(_check_stop)
+
+
+class GenerateResponse(BaseModel):
+    """The answer to /generate and what it cost."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    text: str
+    latency_ms: float
+    tokens_in: int
+    tokens_out: int
+    model: str
+    adapter: str | None
+    finish_reason: Literal["stop", "length", "guardrail"]
+    guardrail: str | None = Field(None, description="The rule that refused the request, if any.")
+
+
+class TextPart(BaseModel):
+    """An OpenAI content part; only text parts are supported."""
+
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    """One OpenAI chat message."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        """The message content as plain text."""
+        if isinstance(self.content, list):
+            return "".join(p.text for p in self.content)
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    """OpenAI stream_options."""
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """POST /v1/chat/completions (OpenAI-compatible; unknown OpenAI fields are accepted and ignored)."""
+
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(None, ge=1, le=HARD_MAX_TOKENS)
+    max_completion_tokens: int | None = Field(None, ge=1, le=HARD_MAX_TOKENS)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    n: int = Field(1, ge=1, le=1, description="Only n=1 is supported.")
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    stop: StopField = None
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    presence_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, ignored.")
+    frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, ignored.")
+    user: str | None = None
+
+    _stop = field_validator("stop")(_check_stop)
+
+
+class Usage(BaseModel):
+    """Token counts of one completion."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class AssistantMessage(BaseModel):
+    """The assistant's reply."""
+
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    """One completion choice."""
+
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop", "length", "content_filter"]
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    """A non-streamed chat completion."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    system_fingerprint: str | None = None
+
+
+class ModelCard(BaseModel):
+    """One entry of GET /v1/models."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "supportbot"
+    root: str | None = Field(None, description="The base model of an adapter.")
+    adapter: str | None = Field(None, description="Adapter directory, if any.")
+
+
+class ModelList(BaseModel):
+    """GET /v1/models."""
+
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class ReloadRequest(BaseModel):
+    """POST /admin/reload: load or replace adapters; an empty body reloads every adapter from disk."""
+
+    adapters: dict[str, str] | None = Field(None, description="Model name -> adapter dir or run dir.")
+    remove: list[str] = Field(default_factory=list, description="Adapter names to unload.")
+
+
+class Health(BaseModel):
+    """Liveness/readiness."""
+
+    status: str
+    models: list[str] | None = None
+
+
+class ErrorBody(BaseModel):
+    """OpenAI-style error detail."""
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body."""
+
+    error: ErrorBody
+    detail: list[dict[str, Any]] | None = None

@@ -1,0 +1,175 @@
+"""Adapters and memory: PEFT LoRA config, (Q)LoRA model setup, trainable-parameter report, memory estimate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from supportbot.errors import ConfigError
+from supportbot.train.config import ATTENTION_MODULES, LoraConfig, QuantConfig
+
+MLP_MODULES = ["gate_proj", "up_proj", "down_proj"]
+
+
+def target_modules(cfg: LoraConfig) -> list[str] | str:
+    """PEFT target_modules for 'attention', 'all-linear' or an explicit list."""
+    if cfg.target_modules == "attention":
+        return list(ATTENTION_MODULES)
+    if cfg.target_modules == "all-linear":
+        return "all-linear"  # PEFT: every nn.Linear except the output head
+    return list(cfg.target_modules)
+
+
+def peft_config(cfg: LoraConfig, num_layers: int | None = None) -> Any:
+    """A peft.LoraConfig for causal-LM fine-tuning (optionally only the last `top_layers` blocks)."""
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import TaskType
+
+    layers = None
+    if cfg.top_layers is not None:
+        if num_layers is None or cfg.top_layers > num_layers:
+            raise ConfigError(f"train.lora.top_layers={cfg.top_layers}: the model has {num_layers} layers")
+        layers = list(range(num_layers - cfg.top_layers, num_layers))
+        if cfg.target_modules == "all-linear":  # PEFT needs explicit names with layers_to_transform
+            cfg = cfg.model_copy(update={"target_modules": ATTENTION_MODULES + MLP_MODULES})
+    return PeftLoraConfig(
+        layers_to_transform=layers,
+        task_type=TaskType.CAUSAL_LM,
+        r=cfg.r,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=target_modules(cfg),
+        use_dora=cfg.use_dora,
+        use_rslora=cfg.use_rslora,
+        bias="none",
+    )
+
+
+def check_quantization(quant: QuantConfig, allow_fallback: bool) -> tuple[QuantConfig, str | None]:
+    """Fail fast on 4/8-bit without CUDA/bitsandbytes, or fall back to 32-bit and say why."""
+    if quant.bits not in (4, 8):
+        return quant, None
+    problem = None
+    if not torch.cuda.is_available():
+        problem = f"{quant.bits}-bit QLoRA needs a CUDA GPU (bitsandbytes) and none is available"
+    else:
+        import importlib.util
+
+        if importlib.util.find_spec("bitsandbytes") is None:
+            problem = f"{quant.bits}-bit QLoRA needs bitsandbytes: pip install bitsandbytes"
+    if problem is None:
+        return quant, None
+    if not allow_fallback:
+        raise ConfigError(
+            f"train.quantization.bits={quant.bits}: {problem}; "
+            "use --allow-fallback to train unquantised instead, or --set train.quantization.bits=32"
+        )
+    return quant.model_copy(
+        update={"bits": 32}
+    ), f"{problem}: falling back to unquantised 32-bit (--allow-fallback)"
+
+
+def bnb_config(quant: QuantConfig, compute_dtype: torch.dtype) -> Any:
+    """transformers BitsAndBytesConfig for 4-bit NF4 (double quant) or 8-bit."""
+    from transformers import BitsAndBytesConfig
+
+    if quant.bits == 4:
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=quant.quant_type,
+            bnb_4bit_use_double_quant=quant.double_quant,
+            bnb_4bit_compute_dtype=compute_dtype,
+        )
+    return BitsAndBytesConfig(load_in_8bit=True)
+
+
+def attach_lora(model: Any, cfg: LoraConfig, quantized: bool, gradient_checkpointing: bool) -> Any:
+    """Wrap the base model with a trainable LoRA adapter (preparing k-bit models first)."""
+    from peft import get_peft_model, prepare_model_for_kbit_training
+
+    if quantized:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+    elif gradient_checkpointing:
+        model.enable_input_require_grads()  # frozen embeddings: checkpointed blocks still need grad inputs
+    return get_peft_model(model, peft_config(cfg, getattr(model.config, "num_hidden_layers", None)))
+
+
+@dataclass
+class ParamReport:
+    """Trainable vs total parameters."""
+
+    trainable: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        """Trainable share in percent."""
+        return 100.0 * self.trainable / max(self.total, 1)
+
+    def line(self) -> str:
+        """One human-readable line."""
+        return f"trainable params: {self.trainable:,} / {self.total:,} ({self.percent:.3f}%)"
+
+
+def param_report(model: Any) -> ParamReport:
+    """Count trainable and total parameters (4-bit packed weights counted at their logical size)."""
+    trainable = total = 0
+    for p in model.parameters():
+        n = p.numel()
+        if p.__class__.__name__ == "Params4bit":
+            n *= 2
+        total += n
+        if p.requires_grad:
+            trainable += n
+    return ParamReport(trainable, total)
+
+
+_BYTES = {32: 4.0, 16: 2.0, 8: 1.0, 4: 0.55}  # 4-bit NF4 incl. block scales (~0.5 with double quant)
+
+
+def memory_estimate(
+    model: Any,
+    params: ParamReport,
+    weight_bits: int,
+    micro_batch: int,
+    seq_len: int,
+    gradient_checkpointing: bool,
+    act_bytes: int = 4,
+) -> dict[str, float]:
+    """Rough peak training memory in GiB: frozen weights + adapter + grads + AdamW states + activations.
+
+    Activations per layer ≈ 34·b·s·h + 5·a·b·s² elements (Korthikanti et al. 2022) at `act_bytes`, or only the
+    layer inputs (b·s·h) with gradient checkpointing, plus the fp32 logits and their gradient (2·b·s·V·4 bytes).
+    """
+    c = model.config
+    h, layers = c.hidden_size, c.num_hidden_layers
+    heads, vocab = c.num_attention_heads, c.vocab_size
+    b, s = micro_batch, seq_len
+    frozen = params.total - params.trainable
+    weights = frozen * _BYTES[weight_bits]
+    adapter = params.trainable * 4.0  # adapters train in fp32
+    grads = params.trainable * 4.0
+    optimizer = params.trainable * 8.0  # AdamW exp_avg + exp_avg_sq
+    if gradient_checkpointing:
+        per_layer = b * s * h * act_bytes + (34 * b * s * h + 5 * heads * b * s * s) * act_bytes / layers
+    else:
+        per_layer = (34 * b * s * h + 5 * heads * b * s * s) * act_bytes
+    activations = per_layer * layers + 2 * b * s * vocab * 4
+    gib = 1024**3
+    parts = {
+        "weights": weights / gib,
+        "adapter": adapter / gib,
+        "gradients": grads / gib,
+        "optimizer": optimizer / gib,
+        "activations": activations / gib,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def format_memory(est: dict[str, float]) -> str:
+    """One line: each part and the total in GiB."""
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in est.items() if k != "total")
+    return f"memory estimate: {est['total']:.2f} GiB ({parts})"

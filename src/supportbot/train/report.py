@@ -1,0 +1,146 @@
+"""`supportbot report RUN_DIR`: loss/val-loss, lr and grad-norm plots plus a short convergence summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from supportbot.errors import DataError
+from supportbot.train.callbacks import perplexity
+from supportbot.train.rundir import RunDir, resolve_run_dir
+
+
+@dataclass
+class Report:
+    """Where the report went and what it says."""
+
+    path: Path
+    plots: list[Path]
+    markdown: str
+    findings: dict[str, Any]
+
+
+def read_metrics(run: RunDir) -> list[dict[str, Any]]:
+    """metrics.jsonl rows (errors name the file and line)."""
+    if not run.metrics.is_file():
+        raise DataError(f"{run.metrics}: no metrics (did the run start training?)")
+    rows = []
+    for n, line in enumerate(run.metrics.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{run.metrics}:{n}: not valid JSON ({exc.msg})") from exc
+    return rows
+
+
+def series(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    """(steps, values) of one logged metric."""
+    pts = [(r["step"], float(r[key])) for r in rows if r.get(key) is not None]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def analyse(rows: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
+    """Best eval, over/under-fitting signs and val perplexity against the base model."""
+    steps, val = series(rows, "eval_loss")
+    _, train = series(rows, "loss")
+    epochs = {r["step"]: r.get("epoch") for r in rows if "eval_loss" in r}
+    out: dict[str, Any] = {"evals": len(val), "base_val_perplexity": manifest.get("base_val_perplexity")}
+    if not val:
+        out["verdict"] = "no evaluation yet"
+        return out
+    i = min(range(len(val)), key=val.__getitem__)
+    out.update(
+        best_step=steps[i],
+        best_epoch=epochs.get(steps[i]),
+        best_val_loss=val[i],
+        best_val_perplexity=perplexity(val[i]),
+        final_val_loss=val[-1],
+    )
+    signs = []
+    if i < len(val) - 1 and val[-1] > val[i] * 1.02:
+        signs.append(
+            f"overfitting: val loss rose {100 * (val[-1] / val[i] - 1):.1f}% after its best (step {steps[i]})"
+        )
+    if train and val[-1] - train[-1] > 0.5:
+        signs.append(f"train/val gap {val[-1] - train[-1]:.2f} nats: memorising the train split")
+    if len(val) >= 2 and i == len(val) - 1 and (val[-2] - val[-1]) / max(val[-2], 1e-9) > 0.02:
+        signs.append("underfitting: val loss still falling >2% per eval at the end — more steps would help")
+    base = manifest.get("base_val_perplexity")
+    if base:
+        ratio = out["best_val_perplexity"] / base
+        out["perplexity_vs_base"] = ratio
+        if ratio >= 1.0:
+            signs.append("no gain: best val perplexity is not below the base model's")
+    out["signs"] = signs
+    out["verdict"] = (
+        "; ".join(signs) if signs else "converged: val loss flat at its best, no overfitting sign"
+    )
+    return out
+
+
+def plot(run: RunDir, rows: list[dict[str, Any]]) -> list[Path]:
+    """loss.png (train + val), lr.png, grad_norm.png in the run dir."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+    specs = [
+        ("loss.png", "loss", [("loss", "train loss"), ("eval_loss", "val loss")]),
+        ("lr.png", "learning rate", [("learning_rate", "lr")]),
+        ("grad_norm.png", "grad norm", [("grad_norm", "grad norm")]),
+    ]
+    for name, ylabel, keys in specs:
+        fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+        for key, label in keys:
+            x, y = series(rows, key)
+            if x:
+                ax.plot(x, y, marker="o" if key == "eval_loss" else None, markersize=3, label=label)
+        ax.set_xlabel("step")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{run.id}: {ylabel}")
+        ax.grid(alpha=0.3)
+        if len(keys) > 1:
+            ax.legend()
+        fig.tight_layout()
+        path = run.root / name
+        fig.savefig(path)
+        plt.close(fig)
+        out.append(path)
+    return out
+
+
+def _fmt(v: Any, spec: str = ".3f") -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def write_report(run_dir: str | Path) -> Report:
+    """Plot the curves and write report.md in the run dir."""
+    run = resolve_run_dir(run_dir)
+    manifest = run.read_manifest()
+    rows = read_metrics(run)
+    plots = plot(run, rows)
+    f = analyse(rows, manifest)
+    lines = [
+        f"# Run {run.id}",
+        "",
+        f"- base model: {manifest.get('base_model')}; status: {manifest.get('status')}; "
+        f"steps: {manifest.get('global_step')}; epochs: {manifest.get('epochs')}; "
+        f"time: {manifest.get('train_seconds')} s",
+        f"- trainable params: {manifest.get('trainable_params')} ({manifest.get('trainable_percent')}%)",
+        f"- best val loss {_fmt(f.get('best_val_loss'))} at step {f.get('best_step')} "
+        f"(epoch {_fmt(f.get('best_epoch'), '.2f')})",
+        f"- val perplexity: base {_fmt(f.get('base_val_perplexity'), '.2f')} -> best "
+        f"{_fmt(f.get('best_val_perplexity'), '.2f')}",
+        f"- convergence: {f['verdict']}",
+        "",
+        *[f"![{p.stem}]({p.name})" for p in plots],
+    ]
+    md = "\n".join(lines) + "\n"
+    path = run.root / "report.md"
+    path.write_text(md, encoding="utf-8")
+    return Report(path, plots, md, f)

@@ -1,0 +1,498 @@
+"""The fine-tuning recipe, top to bottom: run dir → seed → model + LoRA → data → Trainer → best adapter.
+
+transformers' Trainer owns the loop, schedulers, checkpoints (with optimizer, scheduler and RNG state),
+keep-last-K, best-by-val-loss and early stopping; PEFT owns the adapters. This module owns what makes runs
+reproducible and comparable: the run directory and its provenance, seeding, the base-model eval before step 0,
+and the summary in run.json. It runs unchanged under `torchrun` / `accelerate launch` (DDP, FSDP).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from supportbot.config import config_to_yaml, load_config
+from supportbot.errors import ConfigError, SupportbotError
+from supportbot.models import ADAPTER_META
+from supportbot.train.callbacks import (
+    DivergenceCallback,
+    FinalDigestCallback,
+    MetricsCallback,
+    SampleGenerationCallback,
+    TokenCounter,
+    peak_memory_mb,
+    perplexity,
+)
+from supportbot.train.rundir import (
+    RunDir,
+    create_run_dir,
+    git_commit,
+    hardware,
+    latest_checkpoint,
+    library_versions,
+    point_last,
+    resolve_run_dir,
+)
+
+
+class TrainingDivergedError(SupportbotError):
+    """The loss became NaN/inf or blew up; the last good checkpoint is kept."""
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced (also in run.json)."""
+
+    run: RunDir
+    summary: dict[str, Any]
+
+
+# ---------------------------------------------------------------- distributed helpers
+def _dist() -> tuple[int, int]:
+    """(rank, world size), initialising the process group when launched by torchrun/accelerate."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from accelerate import PartialState
+
+        state = PartialState(backend=None if torch.cuda.is_available() else "gloo")
+        return state.process_index, state.num_processes
+    return 0, 1
+
+
+def _broadcast(obj: Any, world: int) -> Any:
+    """Rank 0's value of obj on every rank."""
+    if world == 1:
+        return obj
+    box = [obj]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _gather(obj: Any, world: int) -> list[Any]:
+    """obj from every rank, in rank order."""
+    if world == 1:
+        return [obj]
+    out: list[Any] = [None] * world
+    torch.distributed.all_gather_object(out, obj)
+    return out
+
+
+# ---------------------------------------------------------------- setup
+def seed_everything(seed: int) -> None:
+    """Seed python `random`, numpy and torch (all devices) — the Trainer re-seeds the same way."""
+    from transformers import set_seed
+
+    set_seed(seed)
+
+
+def choose_precision(requested: str, cuda: bool) -> str:
+    """bf16 (else fp16) mixed precision on CUDA, fp32 on CPU; bf16/fp16 on CPU is an error."""
+    if not cuda:
+        if requested in ("bf16", "fp16"):
+            raise ConfigError(
+                f"train.precision={requested}: mixed precision needs a GPU; this CPU trains in fp32 "
+                "(bf16 matmuls are ~500x slower without bf16 units) — use train.precision=fp32 or auto"
+            )
+        return "fp32"
+    if requested == "auto":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return requested
+
+
+def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) -> Any:
+    """The base model (quantised with bitsandbytes when asked) and tokenizer, as a LoadedModel."""
+    from supportbot.models import LoadedModel, embedded_model_dir, load_base_model, load_tokenizer
+
+    if quant.bits not in (4, 8):
+        dtype = "bfloat16" if precision == "bf16" else "float32"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        lm = load_base_model(spec, dtype=dtype, device=device)
+        if device == "cuda" and local_rank:
+            lm.model.to(f"cuda:{local_rank}")
+        return lm
+    from transformers import AutoModelForCausalLM
+
+    from supportbot.train.lora import bnb_config
+
+    started = time.perf_counter()
+    compute = torch.bfloat16 if precision == "bf16" else torch.float16
+    source = embedded_model_dir() if spec == "smollm2-135m" else spec
+    model = AutoModelForCausalLM.from_pretrained(
+        source, quantization_config=bnb_config(quant, compute), dtype=compute, device_map={"": local_rank}
+    )
+    return LoadedModel(model, load_tokenizer(spec), spec, None, time.perf_counter() - started)
+
+
+def adapter_digest(model: Any) -> str:
+    """sha256 of the adapter weights (to check that every rank trained the same adapter)."""
+    from peft import get_peft_model_state_dict
+
+    h = hashlib.sha256()
+    for name, t in sorted(get_peft_model_state_dict(model).items()):
+        h.update(name.encode())
+        h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+class EpochSeededSampler(torch.utils.data.Sampler[int]):
+    """A shuffle that depends only on (seed, epoch), so a resumed run sees the data in the same order.
+
+    accelerate's `skip_first_batches` (used by the Trainer on a mid-epoch resume) builds a fresh loader that
+    resets the sampler to epoch 0, which replays epoch 0's order inside a later epoch; the epoch here therefore
+    never goes backwards.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Move to `epoch` (ignored when it would go back)."""
+        self.epoch = max(self.epoch, epoch)
+
+    def __iter__(self):
+        gen = torch.Generator().manual_seed(self.seed + self.epoch)
+        yield from torch.randperm(self.n, generator=gen).tolist()
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _make_trainer_class() -> type:
+    """Trainer that counts real (non-padding) tokens and strips the count before the forward pass."""
+    from transformers import Trainer
+
+    class SupportbotTrainer(Trainer):
+        counter = TokenCounter()
+
+        def training_step(self, model, inputs, num_items_in_batch=None):  # type: ignore[override]
+            """One micro-batch; adds its real tokens to the counter."""
+            self.counter.tokens += int(inputs.pop("num_real_tokens", 0))
+            return super().training_step(model, inputs, num_items_in_batch)
+
+        def _get_train_sampler(self, train_dataset=None):  # type: ignore[override]
+            """Epoch-seeded shuffling that survives resume (see EpochSeededSampler)."""
+            if self.args.group_by_length:
+                return super()._get_train_sampler(train_dataset)
+            return EpochSeededSampler(
+                len(train_dataset or self.train_dataset), self.args.data_seed or self.args.seed
+            )
+
+        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):  # type: ignore[override]
+            """Eval step without the token count."""
+            inputs.pop("num_real_tokens", None)
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+
+    return SupportbotTrainer
+
+
+def _training_args(cfg: Any, run: RunDir, precision: str, world: int) -> Any:
+    """transformers TrainingArguments from our TrainConfig."""
+    from transformers import TrainingArguments
+
+    t = cfg.train
+    return TrainingArguments(
+        output_dir=str(run.checkpoints),
+        per_device_train_batch_size=t.micro_batch_size,
+        per_device_eval_batch_size=t.micro_batch_size,
+        gradient_accumulation_steps=t.grad_accum,
+        learning_rate=t.lr,
+        lr_scheduler_type=t.scheduler,
+        warmup_ratio=t.warmup_ratio,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        logging_nan_inf_filter=False,  # a NaN loss must reach the divergence check, not be averaged away
+        eval_strategy="steps",
+        eval_steps=t.eval_steps,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=t.save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        prediction_loss_only=True,
+        report_to=["tensorboard"] if t.tensorboard else [],
+        logging_dir=str(run.tensorboard),
+        seed=t.seed,
+        data_seed=t.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=not torch.cuda.is_available(),
+        gradient_checkpointing=t.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
+        group_by_length=t.group_by_length,
+        remove_unused_columns=False,
+        label_names=["labels"],
+        dataloader_num_workers=0,
+        ddp_backend=None if torch.cuda.is_available() or world == 1 else "gloo",
+        ddp_find_unused_parameters=False if world > 1 else None,
+        save_safetensors=True,
+    )
+
+
+def _sample_prompts(val_rows: list[dict[str, Any]], n: int, system_prompt: str) -> list[dict[str, Any]]:
+    """The first n val examples as fixed prompts for sample generations."""
+    from supportbot.data.render import prompt_messages
+
+    out = []
+    for row in val_rows[:n]:
+        i = row["inputs"]
+        out.append(
+            {
+                "id": row.get("id"),
+                "question": i["question"],
+                "reference": row["outputs"]["answer"],
+                "messages": prompt_messages(i["question"], i.get("context"), i.get("history"), system_prompt),
+            }
+        )
+    return out
+
+
+def _drop_metrics_after(run: RunDir, step: int) -> None:
+    """On resume, forget metrics logged after the checkpoint (the killed run's tail is recomputed)."""
+    import json
+
+    for path in (run.metrics, run.samples):
+        if path.is_file():
+            keep = [
+                ln for ln in path.read_text().splitlines() if ln and json.loads(ln).get("step", 0) <= step
+            ]
+            path.write_text("".join(ln + "\n" for ln in keep))
+
+
+# ---------------------------------------------------------------- the recipe
+def train(
+    config_path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    resume: str | Path | None = None,
+    allow_fallback: bool = False,
+) -> RunResult:
+    """Fine-tune per config (or resume the run dir `resume` from its newest complete checkpoint)."""
+    from transformers import EarlyStoppingCallback
+    from transformers.integrations import TensorBoardCallback
+
+    from supportbot.train.dataset import Collator, build_datasets
+    from supportbot.train.lora import (
+        attach_lora,
+        check_quantization,
+        format_memory,
+        memory_estimate,
+        param_report,
+    )
+
+    rank, world = _dist()
+    main = rank == 0
+
+    # 1. Config and run directory (a resumed run reuses its own resolved config).
+    checkpoint: Path | None = None
+    if resume is not None:
+        run = resolve_run_dir(resume)
+        cfg = load_config(run.config, overrides)
+        if run.read_manifest().get("status") == "completed":
+            raise ConfigError(f"--resume {resume}: run {run.id} already completed; start a new run instead")
+        checkpoint = latest_checkpoint(run)
+        if checkpoint is None:
+            raise ConfigError(f"--resume {resume}: no complete checkpoint under {run.checkpoints}")
+    else:
+        cfg = load_config(config_path, overrides)
+        name = cfg.train.run_name or (Path(config_path).stem if config_path else "run")
+        root = create_run_dir(Path(cfg.train.output_dir), name).root if main else None
+        run = RunDir(Path(_broadcast(str(root) if root else None, world)))
+    t = cfg.train
+    quant, fallback_note = check_quantization(t.quantization, allow_fallback)
+    precision = choose_precision(t.precision, torch.cuda.is_available())
+    seed_everything(t.seed)
+    if t.threads and not torch.cuda.is_available():
+        torch.set_num_threads(t.threads)
+
+    if main:
+        if checkpoint is None:
+            run.config.write_text(config_to_yaml(cfg), encoding="utf-8")
+            run.update_manifest(
+                run_id=run.id,
+                status="running",
+                base_model=cfg.model.name,
+                config_file=str(config_path) if config_path else None,
+                overrides=list(overrides or []),
+                git=git_commit(),
+                versions=library_versions(),
+                hardware=hardware(),
+                world_size=world,
+                precision=precision,
+                quantization_bits=quant.bits,
+                started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            )
+        else:
+            _drop_metrics_after(run, int(checkpoint.name.split("-")[-1]))
+            run.update_manifest(status="running", resumed_from=str(checkpoint))
+        run.say(f"run {run.id}: {run.root}" + (f" (resuming {checkpoint.name})" if checkpoint else ""))
+        if fallback_note:
+            run.say(f"warning: {fallback_note}")
+        run.say(
+            f"precision: {precision}, device: {'cuda' if torch.cuda.is_available() else 'cpu'}, ranks: {world}"
+        )
+
+    # 2. Base model + LoRA adapter.
+    lm = load_for_training(cfg.model.name, quant, precision, int(os.environ.get("LOCAL_RANK", "0")))
+    model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
+    model.config.use_cache = False
+    params = param_report(model)
+
+    # 3. Data, rendered with the chat template (labels on the answer only).
+    data = build_datasets(
+        Path(t.data_dir),
+        lm.tokenizer,
+        cfg.generation.system_prompt,
+        t.max_length,
+        t.packing,
+        t.max_train_examples,
+        t.max_val_examples,
+    )
+    est = memory_estimate(
+        model,
+        params,
+        quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
+        t.micro_batch_size,
+        t.max_length,
+        t.gradient_checkpointing,
+        act_bytes=2 if precision in ("bf16", "fp16") else 4,
+    )
+    if main:
+        run.say(params.line())
+        run.say(format_memory(est))
+        st = data.stats
+        run.say(
+            f"data: {st['train']['total']} train examples -> {st['train']['rows']} rows "
+            f"({st['train']['truncated']} truncated, {st['train']['dropped']} dropped), "
+            f"{st['val']['total']} val; dataset {data.fingerprint['dataset_hash']}"
+        )
+        run.update_manifest(
+            trainable_params=params.trainable,
+            total_params=params.total,
+            trainable_percent=round(params.percent, 4),
+            memory_estimate_gib={k: round(v, 3) for k, v in est.items()},
+            data={"dir": t.data_dir, **data.fingerprint, "stats": data.stats},
+        )
+
+    # 4. Trainer with our callbacks (metrics first so TensorBoard sees tokens/s, memory and perplexity).
+    trainer_cls = _make_trainer_class()
+    trainer_cls.counter = TokenCounter()
+    args = _training_args(cfg, run, precision, world)
+    metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world)
+    divergence_cb = DivergenceCallback(t.divergence_factor)
+    samples_cb = SampleGenerationCallback(
+        _sample_prompts(data.val_examples, t.num_samples if main else 0, cfg.generation.system_prompt),
+        lm.tokenizer,
+        cfg.generation,
+        run.samples,
+        t.sample_max_new_tokens,
+    )
+    callbacks: list[Any] = [divergence_cb, samples_cb]
+    if t.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
+    trainer = trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=data.train,
+        eval_dataset=data.val,
+        data_collator=Collator(lm.tokenizer.pad_token_id),
+        processing_class=lm.tokenizer,
+        callbacks=callbacks,
+    )
+    trainer.callback_handler.callbacks.insert(0, metrics_cb)
+    samples_cb.tb_source = lambda: next(
+        (cb.tb_writer for cb in trainer.callback_handler.callbacks if isinstance(cb, TensorBoardCallback)),
+        None,
+    )
+    digest_cb = FinalDigestCallback(adapter_digest)
+    trainer.add_callback(digest_cb)
+
+    # 5. Base-model perplexity before step 0 (stored in the run for comparison).
+    if checkpoint is None and t.eval_base:
+        base = trainer.evaluate(metric_key_prefix="base")
+        if main:
+            run.update_manifest(
+                base_val_loss=base["base_loss"], base_val_perplexity=perplexity(base["base_loss"])
+            )
+            run.say(
+                f"base model: val loss {base['base_loss']:.4f}, perplexity {perplexity(base['base_loss']):.2f}"
+            )
+    if main:
+        run.say(
+            f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
+        )
+
+    # 6. Train (the Trainer restores optimizer, scheduler, RNG and data position on resume).
+    started = time.perf_counter()
+    out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    elapsed = time.perf_counter() - started
+    digests = _gather(digest_cb.digest or adapter_digest(trainer.model), world)
+
+    # 7. Summary, best adapter, runs/last.
+    state = trainer.state
+    diverged = divergence_cb.result
+    best_ckpt = state.best_model_checkpoint
+    evals = [h for h in state.log_history if "eval_loss" in h]
+    best_eval = min(evals, key=lambda h: h["eval_loss"]) if evals else None
+    train_losses = [h["loss"] for h in state.log_history if "loss" in h]
+    steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+    epochs_done = state.epoch or 0.0
+    summary: dict[str, Any] = {
+        "status": "diverged" if diverged.reason else "completed",
+        "global_step": state.global_step,
+        "epochs": round(epochs_done, 3),
+        "train_seconds": round(elapsed, 1),
+        "seconds_per_epoch": round(
+            elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
+        ),
+        "final_train_loss": train_losses[-1] if train_losses else None,
+        "train_loss_mean": out.training_loss,
+        "best_val_loss": best_eval["eval_loss"] if best_eval else None,
+        "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
+        "best_step": best_eval["step"] if best_eval else None,
+        "best_epoch": best_eval.get("epoch") if best_eval else None,
+        "final_val_loss": evals[-1]["eval_loss"] if evals else None,
+        "best_checkpoint": best_ckpt,
+        "peak_memory_mb": round(max(_gather(peak_memory_mb(), world)), 1),
+        "adapter_sha256_by_rank": digests,
+        "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
+    }
+    if main:
+        if best_eval is not None:
+            trainer.model.save_pretrained(run.adapter)
+            lm.tokenizer.save_pretrained(run.adapter)
+            (run.adapter / ADAPTER_META).write_text(f'{{"base_model": "{cfg.model.name}"}}\n')
+            summary["adapter"] = str(run.adapter)
+        run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        point_last(run)
+        _print_summary(run, summary)
+    if diverged.reason:
+        keep = latest_checkpoint(run)
+        raise TrainingDivergedError(
+            f"training stopped at step {diverged.step}: {diverged.reason} (lower train.lr or raise "
+            f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
+        )
+    return RunResult(run, summary)
+
+
+def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
+    base = run.read_manifest().get("base_val_perplexity")
+    best = s["best_val_perplexity"]
+    run.say(
+        f"done: {s['status']} after {s['global_step']} steps ({s['epochs']} epochs) in {s['train_seconds']}s; "
+        f"val perplexity {'n/a' if base is None else f'{base:.2f}'} (base) -> "
+        f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
+    )
+    if not math.isnan(s.get("peak_memory_mb") or 0.0):
+        run.say(f"peak memory {s['peak_memory_mb']:.0f} MiB")
+    run.say(f"run dir: {run.root}  (runs/last -> {run.id}); adapter: {s.get('adapter', 'none')}")
+    run.say(f"next: supportbot report {run.root}")

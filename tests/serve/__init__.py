@@ -1,0 +1,1 @@
+"""Tests of the serving stage (real servers on loopback)."""

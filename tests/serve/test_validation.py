@@ -1,0 +1,66 @@
+"""Bad input gets a 4xx whose error names the field — never a 500."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .conftest import Server
+
+MSG = [{"role": "user", "content": "hi"}]
+LONG_PROMPT = "refund " * 400  # ~400+ tokens > serve.limits.max_prompt_tokens (256), < 4096 bytes
+
+CASES = [
+    # (route, body, status, field)
+    ("/generate", {"prompt": "hi", "max_new_tokens": 0}, 422, "max_new_tokens"),
+    ("/generate", {"prompt": "hi", "max_new_tokens": 17}, 422, "max_new_tokens"),  # above the server's 16
+    ("/generate", {"prompt": "hi", "temperature": 2.5}, 422, "temperature"),
+    ("/generate", {"prompt": "hi", "temperature": -0.1}, 422, "temperature"),
+    ("/generate", {"prompt": "hi", "top_p": 0}, 422, "top_p"),
+    ("/generate", {"prompt": ""}, 422, "prompt"),
+    ("/generate", {"max_new_tokens": 3}, 422, "prompt"),
+    ("/generate", {"prompt": "hi", "colour": "red"}, 422, "colour"),
+    ("/generate", {"prompt": "hi", "stop": ["a", "b", "c", "d", "e"]}, 422, "stop"),
+    ("/generate", {"prompt": "hi", "model": "nope"}, 404, "model"),
+    ("/generate", {"prompt": LONG_PROMPT}, 400, "prompt"),
+    ("/v1/chat/completions", {"messages": []}, 422, "messages"),
+    ("/v1/chat/completions", {"messages": [{"role": "robot", "content": "hi"}]}, 422, "messages.0.role"),
+    ("/v1/chat/completions", {"messages": MSG, "n": 2}, 422, "n"),
+    ("/v1/chat/completions", {"messages": MSG, "max_tokens": 17}, 422, "max_tokens"),
+    ("/v1/chat/completions", {"messages": MSG, "temperature": 3}, 422, "temperature"),
+    ("/v1/chat/completions", {"messages": MSG * 9}, 422, "messages"),  # above max_messages (8)
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": LONG_PROMPT}]}, 400, "messages"),
+    ("/admin/reload", {"adapters": {"x": "/no/such/dir"}}, 400, "adapters"),
+    ("/admin/reload", {"remove": ["not-loaded"]}, 404, "remove"),
+]
+
+
+@pytest.mark.parametrize(("route", "body", "status", "field"), CASES)
+def test_bad_input_names_the_field(server: Server, route: str, body: dict, status: int, field: str) -> None:
+    r = httpx.post(f"{server.url}{route}", json=body, headers=server.headers(), timeout=60)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert error["param"] == field
+    assert field.split(".")[0] in error["message"]
+
+
+def test_malformed_json_is_422(server: Server) -> None:
+    r = httpx.post(
+        f"{server.url}/generate",
+        content=b'{"prompt": ',
+        headers={**server.headers(), "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_oversized_body_is_413(server: Server) -> None:
+    r = httpx.post(f"{server.url}/generate", json={"prompt": "x" * 5000}, headers=server.headers())
+    assert r.status_code == 413
+    assert r.json()["error"]["param"] == "body"
+
+
+def test_unknown_route_is_json_404(server: Server) -> None:
+    r = httpx.get(f"{server.url}/v2/nothing", headers=server.headers())
+    assert r.status_code == 404
+    assert "error" in r.json()

@@ -1,0 +1,69 @@
+"""Fixtures for training tests: a small prepared dataset in the `supportbot prepare` format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+TOPICS = [
+    ("How do I reset my password?", "Open Settings, choose Security and tap Reset password."),
+    ("Why was my card declined?", "Card declines usually mean insufficient funds or a blocked card."),
+    ("How long does a refund take?", "Refunds reach your account within 5 business days."),
+    ("Can I change my email address?", "Yes: go to Profile, then Email, and confirm the new address."),
+    ("How do I close my account?", "Contact support from the app and we will close it within 24 hours."),
+    ("What are the transfer fees?", "Domestic transfers are free; international transfers cost 1%."),
+]
+
+
+def example(i: int, split: str, context: str | None = None, history: list | None = None) -> dict:
+    """One row in the prepared-split format."""
+    q, a = TOPICS[i % len(TOPICS)]
+    return {
+        "id": f"{split}-{i}",
+        "inputs": {"question": f"{q} (case {i})", "context": context, "history": history or []},
+        "outputs": {"answer": a},
+        "meta": {"source": "test", "timestamp": None, "tags": [], "language": "en", "group": f"g{i}"},
+    }
+
+
+def write_splits(root: Path, n_train: int = 24, n_val: int = 6) -> Path:
+    """Write train/val/test JSONL and a manifest under root; return root."""
+    root.mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", n_train), ("val", n_val), ("test", 2)):
+        rows = [example(i, split, context="Plan: Basic." if i % 3 == 0 else None) for i in range(n)]
+        (root / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "manifest.json").write_text(json.dumps({"dataset_hash": "sha256:test", "splits": {}}))
+    return root
+
+
+@pytest.fixture
+def processed(tmp_path: Path) -> Path:
+    """A small processed dataset dir."""
+    return write_splits(tmp_path / "processed")
+
+
+def tiny_overrides(data_dir: Path, out_dir: Path, **extra: object) -> list[str]:
+    """--set overrides for a fast tiny-random run."""
+    base = {
+        "model.name": "tiny-random",
+        "train.data_dir": str(data_dir),
+        "train.output_dir": str(out_dir),
+        "train.max_length": 96,
+        "train.micro_batch_size": 4,
+        "train.lr": 5e-3,
+        "train.max_steps": 12,
+        "train.logging_steps": 2,
+        "train.eval_steps": 4,
+        "train.save_steps": 4,
+        "train.save_total_limit": 2,
+        "train.num_samples": 1,
+        "train.sample_max_new_tokens": 8,
+        "train.tensorboard": False,
+        "train.lora.r": 4,
+        "train.lora.alpha": 8,
+        "train.threads": 1,
+    }
+    base.update({k: v for k, v in extra.items()})
+    return [f"{k}={v}" for k, v in base.items()]

@@ -1,0 +1,123 @@
+"""Reproducibility under failure and scale: resume after SIGKILL, and two gloo processes training one adapter."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from supportbot.train.rundir import latest_checkpoint, resolve_run_dir
+
+from .conftest import tiny_overrides, write_splits
+
+STEPS = {
+    "train.max_steps": 40,
+    "train.save_steps": 4,
+    "train.eval_steps": 4,
+    "train.logging_steps": 2,
+    "train.num_samples": 0,
+    "train.save_total_limit": 3,
+    "train.eval_base": False,
+    "train.lora.dropout": 0.0,
+}
+
+
+def cli(args: list[str], cwd: Path) -> list[str]:
+    return [sys.executable, "-m", "supportbot.cli", "train", *args]
+
+
+def sets(overrides: list[str]) -> list[str]:
+    return [a for o in overrides for a in ("--set", o)]
+
+
+def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path, repo_root):
+    data = write_splits(tmp_path / "processed")
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src")}
+    # the reference: the same recipe and seed, never interrupted
+    ref = subprocess.run(
+        cli(sets(tiny_overrides(data, tmp_path / "ref", **STEPS)), tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    ref_run = resolve_run_dir(tmp_path / "ref" / "last").read_manifest()
+
+    proc = subprocess.Popen(
+        cli(sets(tiny_overrides(data, tmp_path / "runs", **STEPS)), tmp_path),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 240
+    killed_at = None
+    while time.time() < deadline and proc.poll() is None:
+        runs = (
+            [p for p in (tmp_path / "runs").glob("2*") if p.is_dir()] if (tmp_path / "runs").is_dir() else []
+        )
+        ckpt = (
+            latest_checkpoint(resolve_run_dir(runs[0])) if runs and (runs[0] / "run.json").is_file() else None
+        )
+        if ckpt is not None and int(ckpt.name.split("-")[1]) >= 8:
+            proc.send_signal(signal.SIGKILL)
+            killed_at = ckpt.name
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=30)
+    assert killed_at is not None, "the run finished (or never checkpointed) before it could be killed"
+    run_dir = runs[0]
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
+
+    res = subprocess.run(
+        cli(["--resume", str(run_dir)], tmp_path), env=env, capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "resuming checkpoint-" in res.stdout
+    resumed = resolve_run_dir(run_dir).read_manifest()
+    assert resumed["status"] == "completed" and resumed["global_step"] == 40
+    assert resumed["final_train_loss"] == pytest.approx(ref_run["final_train_loss"], rel=1e-4)
+    assert resumed["final_val_loss"] == pytest.approx(ref_run["final_val_loss"], rel=1e-4)
+    steps = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps)  # the killed run's tail was replaced, not duplicated
+
+
+def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_path, repo_root):
+    data = write_splits(tmp_path / "processed")
+    over = tiny_overrides(
+        data,
+        tmp_path / "runs",
+        **{
+            **STEPS,
+            "train.max_steps": 6,
+            "train.save_steps": 2,
+            "train.eval_steps": 2,
+            "train.micro_batch_size": 2,
+        },
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+        str(repo_root / "scripts" / "train.py"),
+        *sets(over),
+    ]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    runs = [p for p in (tmp_path / "runs").iterdir() if p.name != "last"]
+    assert len(runs) == 1
+    manifest = json.loads((runs[0] / "run.json").read_text())
+    assert manifest["world_size"] == 2 and manifest["status"] == "completed"
+    digests = manifest["adapter_sha256_by_rank"]
+    assert len(digests) == 2 and digests[0] == digests[1]
