@@ -1,6 +1,9 @@
 """Registry: export with a model card, load by reference in a fresh process, merge, promote and rollback."""
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,7 +52,8 @@ def test_export_then_load_by_reference_in_a_fresh_process_gives_the_same_answers
     target = root / entry.path
     for f in ("adapter_model.safetensors", "adapter_config.json", "tokenizer.json", "generation_config.json"):
         assert (target / f).is_file(), f
-    assert "base_model: tiny-random" in (target / "README.md").read_text()
+    card = (target / "README.md").read_text()
+    assert "base_model: tiny-random" in card and "has not been evaluated yet" in card
     assert (
         json.loads((root / "index.json").read_text())["models"]["helpdesk"]["versions"][0]["data_hash"]
         == "d" * 64
@@ -146,3 +150,84 @@ def test_duplicate_version_and_bad_references_are_clear_errors(tmp_path):
         resolve_reference("registry:", root)
     with pytest.raises(RegistryError, match="--version"):
         export_run(run, "latest!", root)
+
+
+def write_tiny_splits(root: Path) -> Path:
+    """A prepared dataset (train/val/test JSONL + manifest) as `supportbot prepare` writes it, tiny."""
+    pairs = [
+        ("How do I reset my MPIN?", "Open Profile > Security > Reset MPIN and verify with the OTP."),
+        ("Why does video-KYC say WINDOW_CLOSED?", "Agents work 9 AM to 9 PM IST, Monday to Saturday."),
+        ("When will my refund arrive?", "Refunds reach your account within 5 working days."),
+        ("How do I block a lost card?", "Go to Cards > select card > Block card."),
+    ]
+    root.mkdir(parents=True)
+    for split, n in (("train", 8), ("val", 4), ("test", 2)):
+        rows = [
+            {
+                "id": f"{split}-{i}",
+                "inputs": {"question": pairs[i % 4][0], "context": None, "history": []},
+                "outputs": {"answer": pairs[i % 4][1]},
+                "meta": {"source": "test", "timestamp": None, "tags": [], "language": "en", "group": f"g{i}"},
+            }
+            for i in range(n)
+        ]
+        (root / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (root / "manifest.json").write_text(json.dumps({"dataset_hash": "sha256:tiny-splits", "splits": {}}))
+    return root
+
+
+@pytest.mark.slow
+def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, monkeypatch, repo_root):
+    """train → `supportbot eval --model runs/last` → export: the card and index carry that eval's numbers."""
+    from typer.testing import CliRunner
+
+    from supportbot.cli import app
+    from supportbot.train.run import train
+
+    monkeypatch.chdir(tmp_path)  # runs/, results/ and registry/ where a user's would be
+    data = write_tiny_splits(tmp_path / "data" / "processed")
+    overrides = {
+        "model.name": "tiny-random",
+        "train.data_dir": data,
+        "train.max_steps": 2,
+        "train.logging_steps": 1,
+        "train.eval_steps": 2,
+        "train.save_steps": 2,
+        "train.max_length": 64,
+        "train.num_samples": 0,
+        "train.tensorboard": "false",
+        "train.lora.r": 4,
+        "train.threads": 1,
+    }
+    run = train(None, [f"{k}={v}" for k, v in overrides.items()]).run.root
+
+    args = ["eval", "--model", "runs/last", "--suite", str(repo_root / "eval/suites/support_100.json")]
+    args += ["--limit", "2", "--no-progress", "--set", f"eval.kb_dir={repo_root / 'data/sample/kb'}"]
+    args += ["--set", "generation.max_new_tokens=6", "--set", "eval.batch_size=2", "--set", "eval.threads=1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (results_dir,) = (tmp_path / "results").iterdir()
+    assert re.fullmatch(rf"support_100__{run.name}__vs__tiny-random__[0-9a-f]{{8}}", results_dir.name)
+    pairwise = json.loads((results_dir / "metrics.json").read_text())["overall"]["pairwise"]
+
+    # A newer eval of other weights (say, a later run's) must not be taken for this run's.
+    other = tmp_path / "results" / "support_100__other__vs__tiny-random__00000000"
+    shutil.copytree(results_dir, other)
+    m = json.loads((other / "metrics.json").read_text())
+    m["manifest"]["model_fingerprint"] = m["manifest"]["model_fingerprint"][:-16] + "0" * 16
+    m["overall"]["pairwise"]["win_rate"] = 0.123456
+    (other / "metrics.json").write_text(json.dumps(m))
+    os.utime(other / "metrics.json", (2e9, 2e9))
+
+    entry = export_run("runs/last", "v1.0", "registry")
+    assert entry.metrics["eval_id"] == results_dir.name
+    assert entry.metrics["win_rate"] == round(pairwise["win_rate"], 4)
+    assert entry.metrics["n_questions"] == 2 and entry.metrics["suite"] == "support_100"
+    assert "hallucination_rate" in entry.metrics and "base_hallucination_rate" in entry.metrics
+    assert entry.data_hash == "sha256:tiny-splits"
+    card = (tmp_path / "registry" / entry.path / "README.md").read_text()
+    assert f"| win_rate | {entry.metrics['win_rate']} |" in card
+    assert results_dir.name in card and "has not been evaluated" not in card
+    assert "train: 8" in card and "sha256:tiny-splits" in card
+    index = json.loads((tmp_path / "registry" / "index.json").read_text())
+    assert index["models"]["supportbot"]["versions"][0]["metrics"]["win_rate"] == entry.metrics["win_rate"]

@@ -3,9 +3,10 @@
 import json
 
 import pytest
-from prep_helpers import all_records, qa_line, read_jsonl
 
 from supportbot.errors import DataError
+
+from .prep_helpers import all_records, qa_line, read_jsonl
 
 
 def test_malformed_jsonl_line_is_quarantined_with_file_line_and_raw(write, run):

@@ -2,12 +2,13 @@
 
 import json
 
-from prep_helpers import all_records, qa_line, read_jsonl
 from typer.testing import CliRunner
 
 from supportbot.cli import app
 from supportbot.data.leakage import find_leaks, load_suite_questions
 from supportbot.data.schema import read_records
+
+from .prep_helpers import all_records, qa_line, read_jsonl
 
 BASE = "To get a refund open Transactions then tap the payment then tap Refund status and wait for seven working days"
 

@@ -3,10 +3,11 @@
 import json
 
 import pytest
-from prep_helpers import all_records, qa_line
 
 from supportbot.data.config import PrepareConfig
 from supportbot.errors import DataError
+
+from .prep_helpers import all_records, qa_line
 
 
 def by_id(result):

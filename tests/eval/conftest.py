@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_data import write_kb, write_suite
+
+from .eval_data import write_kb, write_suite
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from eval_data import QUESTIONS
 
 from supportbot.eval.config import LLMJudgeConfig, ReferenceJudgeConfig
 from supportbot.eval.judges import LLMJudge, ReferenceJudge, Verdict, combine_orders, parse_verdict
 from supportbot.eval.suite import Question
+
+from .eval_data import QUESTIONS
 
 
 def _q(i: int = 0) -> Question:

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_data import QUESTIONS, write_suite
 
 from supportbot.errors import DataError
 from supportbot.eval.suite import check_kb_ids, load_kb, load_suite, support_text
+
+from .eval_data import QUESTIONS, write_suite
 
 
 def test_suite_loads_with_slices(suite_path: Path) -> None:
