@@ -28,8 +28,33 @@ venv: $(STAMP)
 setup: venv
 	$(SB) models --warm
 
-quickstart: setup
-	$(SB) chat --question "My video KYC says WINDOW_CLOSED. What should I do?"
+# The main job on the embedded default, end to end, once set up:
+#   prepare the shipped data (once; redone only when data/sample/raw, its config or the suite change)
+#   -> a short LoRA run (configs/quick.yaml) -> eval vs the base on the first QUICK_EVAL_N questions of
+#   support_100 -> training report. Estimate on 2 idle CPU cores: prepare ~8 s, train ~2-3 min,
+#   eval ~3.5 s per answer per model (2 x QUICK_EVAL_N answers), so ~6-7 min in all with the default 20.
+# Safe to run again: each run trains a new runs/<id>-quick and evaluates it into its own results dir.
+QUICK_EVAL_N ?= 20
+SAMPLE_DATA := $(shell find data/sample/raw -type f 2>/dev/null)
+
+data/processed/manifest.json: configs/prepare.yaml eval/suites/support_100.json $(SAMPLE_DATA) | $(STAMP)
+	$(SB) prepare --config configs/prepare.yaml
+
+quickstart: setup data/processed/manifest.json
+	@set -euo pipefail; \
+	echo "+ supportbot train --config configs/quick.yaml"; \
+	$(SB) train --config configs/quick.yaml; \
+	run=runs/$$(basename "$$(readlink -f runs/last)"); \
+	echo "+ supportbot eval --config configs/eval.yaml --model $$run --limit $(QUICK_EVAL_N)"; \
+	$(SB) eval --config configs/eval.yaml --model "$$run" --limit $(QUICK_EVAL_N); \
+	echo "+ supportbot report $$run"; \
+	$(SB) report "$$run"; \
+	results=$$(ls -td results/*__"$${run#runs/}"__vs__*/ | head -n 1); \
+	echo; \
+	echo "quickstart done:"; \
+	echo "  training run    $$run/  (report.md, loss.png, run.json, adapter/)"; \
+	echo "  eval vs base    $${results}report.md  (metrics.json, answers.jsonl, slices.png)"; \
+	echo "  next            $(SB) chat --model $$run   (or: serve --model $$run)"
 
 test: setup
 	$(PY) -m pytest -q
@@ -41,6 +66,14 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Speed benchmarks on the embedded default, side by side with a plain baseline (not part of `make test`/CI).
+# Each writes bench/results/<name>.{json,md} (table and commands: bench/README.md); on 2 idle CPU cores about
+# 8 min (training) + 15 min (inference: generate, server batching off/on) + 8 min (eval of support_100).
+bench: setup data/processed/manifest.json
+	$(PY) bench/train_throughput.py
+	$(PY) bench/inference.py
+	$(PY) bench/eval_cost.py --run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
