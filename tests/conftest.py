@@ -24,3 +24,15 @@ def tiny_lm():
     from supportbot.models import load_model
 
     return load_model("tiny-random")
+
+
+@pytest.fixture(scope="session")
+def grounded_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample KB indexed with configs/grounded.yaml's retrieval settings (k=3), built once per session."""
+    from supportbot.config import load_config
+    from supportbot.retrieval.index import HybridIndex
+
+    cfg = load_config(REPO_ROOT / "configs" / "grounded.yaml").retrieval
+    out = tmp_path_factory.mktemp("grounded-index")
+    HybridIndex.build(REPO_ROOT / cfg.kb_dir, cfg).save(out)
+    return out

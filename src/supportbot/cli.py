@@ -14,6 +14,7 @@ from rich.table import Table
 from supportbot.data import cli as data_cli
 from supportbot.errors import SupportbotError
 from supportbot.eval import cli as eval_cli
+from supportbot.grounded import cli as grounded_cli
 from supportbot.retrieval import cli as retrieval_cli
 from supportbot.serve import cli as serve_cli
 from supportbot.train import cli as train_cli
@@ -98,6 +99,7 @@ app.command(name="eval")(eval_cli.eval_command)
 app.command(name="serve")(serve_cli.serve_command)
 app.command(name="index")(retrieval_cli.index_command)
 app.command(name="retrieval-eval")(retrieval_cli.retrieval_eval_command)
+app.command(name="prepare-grounded")(grounded_cli.prepare_grounded_command)
 
 
 @app.command()
@@ -111,17 +113,26 @@ def export(
         bool, typer.Option(help="Also convert the merged model to GGUF (needs llama.cpp).")
     ] = False,
     keep_last: Annotated[int | None, typer.Option(help="Keep only the newest N versions.")] = None,
+    results: Annotated[
+        Path, typer.Option("--results", help="Where `supportbot eval` wrote results (for the model card).")
+    ] = Path("results"),
 ) -> None:
     """Export a run's best adapter with a model card into the registry."""
     from supportbot.registry import export_run
 
-    entry = export_run(run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last)
+    entry = export_run(
+        run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last, results_root=results
+    )
     root = to or Path("registry")
     console.print(
         f"exported [bold]{entry.name}@{entry.version}[/bold] → {root / entry.path}", highlight=False
     )
     if entry.merged_path:
         console.print(f"merged model → {root / entry.merged_path}", highlight=False)
+    if entry.metrics:
+        console.print(f"model card metrics: {results / entry.metrics['eval_id']}", highlight=False)
+    else:
+        console.print(f"no eval of this run under {results}/: the model card says it is not evaluated")
 
 
 registry_app = typer.Typer(

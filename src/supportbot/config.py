@@ -46,6 +46,7 @@ def _stage_sections() -> dict[str, type[StrictModel]]:
     # Imported here so each stage owns its config module without import cycles.
     from supportbot.data.config import PrepareConfig
     from supportbot.eval.config import EvalConfig
+    from supportbot.grounded.config import GroundedConfig
     from supportbot.retrieval.config import RetrievalConfig
     from supportbot.serve.config import ServeConfig
     from supportbot.train.config import TrainConfig
@@ -56,6 +57,7 @@ def _stage_sections() -> dict[str, type[StrictModel]]:
         "eval": EvalConfig,
         "serve": ServeConfig,
         "retrieval": RetrievalConfig,
+        "grounded": GroundedConfig,
     }
 
 

@@ -1,6 +1,7 @@
 """Chat-template rendering for training: prompt tokens masked, answer tokens supervised, truncation and packing.
 
-One prepared example becomes `system prompt + history + user turn → assistant answer`, rendered with the
+One prepared example becomes `system prompt + history + user turn → assistant answer` (the example's own
+`inputs.system` when it has one, else the configured system prompt), rendered with the
 tokenizer's own chat template so that training sees exactly what `generation.encode_batch` feeds at inference.
 Only the assistant answer (and its end-of-turn token) carries labels; every prompt token is -100.
 
@@ -86,11 +87,18 @@ def _encode(
     return prompt_ids, answer_ids
 
 
+def example_system_prompt(inputs: Mapping[str, Any], default: str | None) -> str | None:
+    """The example's own system prompt (`inputs.system`) when it has one, else the configured default."""
+    own = inputs.get("system")
+    return own if isinstance(own, str) and own.strip() else default
+
+
 def render_example(
     example: Mapping[str, Any], tokenizer: Any, system_prompt: str | None, max_length: int
 ) -> Rendered | None:
     """Render one prepared example; None when even question + answer alone exceed max_length."""
     inputs, answer = example["inputs"], example["outputs"]["answer"]
+    system_prompt = example_system_prompt(inputs, system_prompt)
     question, context = inputs["question"], inputs.get("context")
     history = list(inputs.get("history") or [])
     truncated = False

@@ -32,11 +32,16 @@ class Message(_Strict):
 
 
 class Inputs(_Strict):
-    """What the assistant sees: the question, optional context and the earlier turns."""
+    """What the assistant sees: the question, optional context and the earlier turns.
+
+    `system` is this example's own system prompt (grounded examples carry the grounded one); when absent,
+    training uses `generation.system_prompt`.
+    """
 
     question: str
     context: str | None = None
     history: list[Message] = Field(default_factory=list)
+    system: str | None = None
 
     _q = field_validator("question")(_not_blank)
 
@@ -98,8 +103,11 @@ def validation_reason(exc: ValidationError) -> str:
 
 
 def record_to_json(record: Record) -> str:
-    """Serialise a record as one stable JSON line (fixed key order, UTF-8 kept)."""
-    return json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
+    """Serialise a record as one stable JSON line (fixed key order, UTF-8 kept; no `system` key when unset)."""
+    data = record.model_dump(mode="json")
+    if data["inputs"]["system"] is None:
+        del data["inputs"]["system"]
+    return json.dumps(data, ensure_ascii=False)
 
 
 def write_records(path: Path, records: Iterable[Record]) -> int:

@@ -76,7 +76,12 @@ def eval_command(
         list[str] | None, typer.Option("--set", help="Override a config key: --set eval.batch_size=4")
     ] = None,
 ) -> None:
-    """Evaluate a tuned model against its base on a question suite: win rate, hallucination, slices, report."""
+    """Evaluate a tuned model against its base on a question suite: win rate, hallucination, slices, report.
+
+    A grounded suite (requests with `user_state`, e.g. eval/suites/grounded_100.json) is answered through
+    retrieval + JSON enforcement instead and reports JSON correctness, citation hallucination/precision
+    and latency per slice (docs/grounded.md).
+    """
     from rich.console import Console
 
     from supportbot.config import load_config
@@ -99,6 +104,17 @@ def eval_command(
         fresh=fresh,
         progress=not no_progress,
     )
+    from supportbot.eval.grounded import is_grounded_suite
+
+    if is_grounded_suite(
+        cfg.eval.suite
+    ):  # troubleshoot requests: retrieval + JSON contract (docs/grounded.md)
+        from supportbot.eval.grounded import print_grounded_summary, run_grounded_eval
+
+        out_dir, metrics = run_grounded_eval(cfg, req)
+        print_grounded_summary(metrics, console)
+        console.print(f"results: {out_dir}/  (report.md, metrics.json, metrics.csv)", highlight=False)
+        return
     out_dir, metrics = run_eval(cfg, req)
     print_summary(metrics, console)
     console.print(f"results: {out_dir}/  (report.md, metrics.json, metrics.csv, slices.png)", highlight=False)

@@ -1,10 +1,14 @@
-"""Schema-enforced generation: generate → extract JSON → validate → one repair retry → typed error."""
+"""Schema-enforced generation: generate → extract JSON → validate → one repair retry → typed error.
+
+One loop (`enforce_steps`) with three drivers: `generate_valid` (sync), `agenerate_valid` (async; the
+server's /v1/troubleshoot) and `generate_valid_many` (batched; the grounded eval).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +112,28 @@ class EnforcedResult:
     outputs: list[str] = field(default_factory=list)
 
 
+def enforce_steps(
+    messages: Messages, allowed_citations: set[str] | None = None, retries: int = 1
+) -> Generator[Messages, str, EnforcedResult]:
+    """The enforcement loop as a generator: yields each conversation to answer and receives the model's text.
+
+    Returns (StopIteration.value) the first valid EnforcedResult; after 1 + `retries` invalid answers it
+    raises GroundedOutputError. `generate_valid` (sync), `agenerate_valid` (async, the server) and
+    `generate_valid_many` (batched, the eval) drive this same loop.
+    """
+    outputs: list[str] = []
+    convo = messages
+    errors: list[str] = []
+    for _ in range(1 + retries):
+        text = yield convo
+        outputs.append(text)
+        response, errors = validate_output(text, allowed_citations)
+        if response is not None:
+            return EnforcedResult(response, len(outputs), outputs)
+        convo = repair_messages(messages, text, errors)
+    raise GroundedOutputError(errors, outputs)
+
+
 def generate_valid(
     generate_fn: GenerateFn,
     messages: Messages,
@@ -115,17 +141,63 @@ def generate_valid(
     retries: int = 1,
 ) -> EnforcedResult:
     """Call `generate_fn` until its output validates, at most 1 + `retries` times, else GroundedOutputError."""
-    outputs: list[str] = []
-    convo = messages
-    errors: list[str] = []
-    for _ in range(1 + retries):
-        text = generate_fn(convo)
-        outputs.append(text)
-        response, errors = validate_output(text, allowed_citations)
-        if response is not None:
-            return EnforcedResult(response, len(outputs), outputs)
-        convo = repair_messages(messages, text, errors)
-    raise GroundedOutputError(errors, outputs)
+    steps = enforce_steps(messages, allowed_citations, retries)
+    convo = next(steps)
+    while True:
+        try:
+            convo = steps.send(generate_fn(convo))
+        except StopIteration as done:
+            return done.value
+
+
+async def agenerate_valid(
+    generate_fn: Callable[[Messages], Awaitable[str]],
+    messages: Messages,
+    allowed_citations: set[str] | None = None,
+    retries: int = 1,
+) -> EnforcedResult:
+    """`generate_valid` with an async generate function (each attempt awaited on the event loop)."""
+    steps = enforce_steps(messages, allowed_citations, retries)
+    convo = next(steps)
+    while True:
+        text = await generate_fn(convo)
+        try:
+            convo = steps.send(text)
+        except StopIteration as done:
+            return done.value
+
+
+def generate_valid_many(
+    generate_many: Callable[[list[Messages]], list[Any]],
+    conversations: list[Messages],
+    allowed_citations: list[set[str] | None],
+    retries: int = 1,
+) -> tuple[list[EnforcedResult | GroundedOutputError], list[list[Any]]]:
+    """`generate_valid` for many conversations, each round of attempts generated as one batch.
+
+    `generate_many` returns one text (or object with `.text`, e.g. a Generation) per conversation.
+    Returns, per conversation, its EnforcedResult or the GroundedOutputError it ended with, and the objects
+    `generate_many` returned for it (one per attempt, for token and latency accounting).
+    """
+    results: list[Any] = [None] * len(conversations)
+    made: list[list[Any]] = [[] for _ in conversations]
+    live = {}
+    for i, (messages, allowed) in enumerate(zip(conversations, allowed_citations, strict=True)):
+        steps = enforce_steps(messages, allowed, retries)
+        live[i] = (steps, next(steps))
+    while live:
+        order = list(live)
+        outs = generate_many([live[i][1] for i in order])
+        for i, out in zip(order, outs, strict=True):
+            made[i].append(out)
+            steps = live.pop(i)[0]
+            try:
+                live[i] = (steps, steps.send(out if isinstance(out, str) else out.text))
+            except StopIteration as done:
+                results[i] = done.value
+            except GroundedOutputError as exc:
+                results[i] = exc
+    return results, made
 
 
 def lm_generate_fn(lm: Any, gen_cfg: Any, max_new_tokens: int | None = None) -> GenerateFn:

@@ -165,3 +165,39 @@ class HybridIndex:
     def _hit(self, chunk_id: str, score: float) -> Hit:
         c = self.by_id[chunk_id]
         return Hit(chunk_id, c.article_id, score, c.text, c.title)
+
+
+def open_index(
+    index_dir: str | Path,
+    kb_dir: str | Path | None = None,
+    build: bool = False,
+    cfg: RetrievalConfig | None = None,
+    embedder: Embedder | None = None,
+) -> tuple[HybridIndex, str]:
+    """Load the index in `index_dir`, checked against `kb_dir` when that folder exists.
+
+    A missing or stale index (the KB changed since it was built) is built/rebuilt and saved when `build`
+    is true (with `cfg`, else the stale index's own config), otherwise a DataError names the fix.
+    Returns the index and what happened: "loaded", "built" or "rebuilt".
+    """
+    d = Path(index_dir)
+    kb = Path(kb_dir) if kb_dir is not None else None
+    fix = f"`supportbot index --kb {kb or '<kb dir>'} --out {d}`"
+    if not (d / MANIFEST).is_file():
+        if not build or kb is None or not kb.is_dir():
+            why = "" if kb is None or kb.is_dir() else f" and the KB folder {kb} does not exist"
+            raise DataError(f"no knowledge-base index in {d}{why}; build it with {fix}")
+        index = HybridIndex.build(kb, cfg, embedder)
+        index.save(d)
+        return index, "built"
+    index = HybridIndex.load(d, embedder)
+    if kb is not None and kb.is_dir() and index.is_stale(kb):
+        if not build:
+            raise DataError(
+                f"the index in {d} is stale: {kb} changed since it was built "
+                f"(kb_hash {index.manifest.get('kb_hash')}); rebuild it with {fix}"
+            )
+        index = HybridIndex.build(kb, cfg or index.cfg, embedder)
+        index.save(d)
+        return index, "rebuilt"
+    return index, "loaded"

@@ -1,7 +1,8 @@
-"""FastAPI application: /generate, OpenAI-compatible /v1 routes, health, metrics and adapter reload."""
+"""FastAPI application: /generate, OpenAI-compatible /v1 routes, /v1/troubleshoot, health, metrics, reload."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,11 +21,21 @@ from supportbot import __version__
 from supportbot.config import GenerationConfig
 from supportbot.errors import SupportbotError
 from supportbot.generation import Generation, Messages, build_messages
+from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
+from supportbot.grounded.prompt import build_grounded_messages
 from supportbot.serve import limits
 from supportbot.serve.auth import AuthMiddleware, KeyChecker
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.engine import Params
-from supportbot.serve.errors import APIError, BadRequest, NotReady, api_error_payload, error_payload
+from supportbot.serve.errors import (
+    APIError,
+    BadRequest,
+    InvalidModelOutput,
+    NotEnabled,
+    NotReady,
+    api_error_payload,
+    error_payload,
+)
 from supportbot.serve.guardrails import Guardrails, StreamText
 from supportbot.serve.limits import BodySizeLimit
 from supportbot.serve.metrics import Metrics, MetricsMiddleware
@@ -39,10 +50,17 @@ from supportbot.serve.schemas import (
     ModelList,
     ReloadRequest,
 )
+from supportbot.serve.troubleshoot import Troubleshooter, redact_response, refusal_response
 
 log = logging.getLogger("supportbot.serve")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 503, 504)
+}
+TROUBLESHOOT_HEADERS = {
+    "X-Supportbot-Retrieved": {"description": "Retrieved chunk ids, best first (comma-separated)."},
+    "X-Supportbot-Attempts": {"description": "Generations made: 1, or 2 when the repair retry was used."},
+    "X-Supportbot-Model": {"description": "The served model that answered."},
+    "Server-Timing": {"description": "retrieval, generation and total milliseconds."},
 }
 RequestLogFn = Callable[[dict[str, Any]], None]
 
@@ -66,8 +84,10 @@ class _Service:
         gen: GenerationConfig,
         metrics: Metrics,
         log_fn: RequestLogFn | None,
+        troubleshooter: Troubleshooter | None = None,
     ) -> None:
         self.engine = engine
+        self.troubleshooter = troubleshooter
         self.cfg = cfg
         self.gen = gen
         self.metrics = metrics
@@ -116,6 +136,7 @@ class _Service:
                         "tokens_in": gen.tokens_in,
                         "tokens_out": gen.tokens_out,
                         **({"guardrail": extra["guardrail"]} if extra.get("guardrail") else {}),
+                        **extra.get("log", {}),
                     }
                 )
             except Exception:  # a logging failure must not fail the request
@@ -141,10 +162,11 @@ def create_app(
     gen: GenerationConfig,
     keys: list[str] | None = None,
     request_log: RequestLogFn | None = None,
+    troubleshooter: Troubleshooter | None = None,
 ) -> FastAPI:
-    """Build the API over a loaded engine (HFEngine or VllmEngine)."""
+    """Build the API over a loaded engine (HFEngine or VllmEngine) and, optionally, a KB index."""
     metrics = Metrics()
-    svc = _Service(engine, cfg, gen, metrics, request_log)
+    svc = _Service(engine, cfg, gen, metrics, request_log, troubleshooter)
     engine.on_batch = lambda size, seconds: metrics.batch_size.observe(size)
 
     @asynccontextmanager
@@ -157,7 +179,8 @@ def create_app(
     app = FastAPI(
         title="supportbot",
         version=__version__,
-        description="Customer-support assistant: /generate, OpenAI-compatible /v1 routes, health and metrics. "
+        description="Customer-support assistant: /generate, OpenAI-compatible /v1 routes, grounded "
+        "/v1/troubleshoot, health and metrics. "
         "Send `Authorization: Bearer <key>` on every route except /healthz and /readyz.",
         lifespan=lifespan,
     )
@@ -350,6 +373,87 @@ def create_app(
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
+    @app.post(
+        "/v1/troubleshoot",
+        response_model=TroubleshootResponse,
+        responses={
+            200: {"headers": TROUBLESHOOT_HEADERS},
+            **ERRORS,
+            502: {
+                "model": ErrorResponse,
+                "description": "The model's answer stayed invalid after the retry.",
+            },
+        },
+        tags=["grounded"],
+    )
+    async def troubleshoot(req: TroubleshootRequest, model: str | None = None) -> JSONResponse:
+        """Grounded JSON answer from the knowledge base (schemas/troubleshoot_response.schema.json).
+
+        Retrieves the top-k KB chunks for the user's state (and question), generates, validates against the
+        schema and the retrieved chunk ids, and retries once with the errors; a still-invalid answer is a 502.
+        `model` (query) picks a served model/adapter; the body is the contract alone, metadata is in headers.
+        """
+        ts = svc.troubleshooter
+        if ts is None:
+            raise NotEnabled("troubleshoot is not enabled on this server (serve.troubleshoot.enabled)")
+        public, adapter = engine.resolve(model)
+        refusal = svc.guard.check_input([req.query] if req.query else [])
+        if refusal is not None:
+            metrics.troubleshoot.labels("guardrail").inc()
+            body = refusal_response(refusal.message)
+            result = Generation(body.model_dump_json(), 0, 0, 0.0, "guardrail")
+            svc.finish("/v1/troubleshoot", public, adapter, req, result, {"guardrail": refusal.rule})
+            return JSONResponse(
+                body.model_dump(mode="json"),
+                headers={"X-Supportbot-Guardrail": refusal.rule, "X-Supportbot-Model": public},
+            )
+        started = time.perf_counter()
+        hits = await asyncio.to_thread(ts.retrieve, req)
+        retrieval_s = time.perf_counter() - started
+        messages = build_grounded_messages(req, hits)
+        budget = limits.check_max_new_tokens(None, ts.max_new_tokens, cfg.limits, "max_new_tokens")
+        n_prompt = engine.count_prompt_tokens(messages)
+        limits.check_prompt_tokens(n_prompt, budget, engine.context_length, cfg.limits, "query")
+        params = Params(
+            messages=messages,
+            max_new_tokens=budget,
+            temperature=gen.temperature,
+            top_p=gen.top_p,
+            seed=gen.seed,
+            stop=[],
+            adapter=adapter,
+            guide=ts.guide(hits, budget),
+        )
+        outcome = await ts.answer(engine, params, hits, retrieval_s)
+        headers = outcome.headers(public)
+        log_extra = {"retrieved": [h.chunk_id for h in hits], "attempts": outcome.attempts}
+        if outcome.response is None:
+            error = outcome.error
+            assert error is not None
+            metrics.troubleshoot.labels("invalid").inc()
+            usage = outcome.usage(outcome.generations[-1].text if outcome.generations else "")
+            svc.finish(
+                "/v1/troubleshoot", public, adapter, req, usage,
+                {"finish_reason": "invalid", "log": {**log_extra, "errors": error.errors[:10]}},
+            )  # fmt: skip
+            log.warning("troubleshoot: invalid model output after %d attempt(s)", outcome.attempts)
+            raise InvalidModelOutput(
+                str(error),
+                detail={
+                    "errors": error.errors[:10],
+                    "attempts": outcome.attempts,
+                    "retrieved": [h.chunk_id for h in hits],
+                },
+                headers=headers,
+            )
+        metrics.troubleshoot.labels("valid" if outcome.attempts == 1 else "repaired").inc()
+        response = redact_response(outcome.response, svc.guard.redact_output)
+        svc.finish(
+            "/v1/troubleshoot", public, adapter, req, outcome.usage(response.model_dump_json()),
+            {"log": log_extra},
+        )  # fmt: skip
+        return JSONResponse(response.model_dump(mode="json"), headers=headers)
+
     @app.post("/admin/reload", response_model=ModelList, responses=ERRORS, tags=["admin"])
     async def reload(body: ReloadRequest | None = None) -> ModelList:
         """Hot-reload adapters without restart: load/replace `adapters`, unload `remove`; no body = reload all."""
@@ -383,12 +487,16 @@ def build_app(root_cfg: Any) -> FastAPI:
     _setup_logging(cfg.log_level)
     keys = load_keys(cfg)
     Guardrails(cfg.guardrails)  # fails fast on a missing PII module
+    troubleshooter = Troubleshooter.load(root_cfg)  # a missing/stale index fails before the model loads
     if cfg.backend == "vllm":
         from supportbot.serve.vllm_backend import VllmEngine
 
         engine = VllmEngine.load(root_cfg.model, root_cfg.generation, cfg)
     else:
         engine = HFEngine.load(root_cfg.model, root_cfg.generation, cfg)
+    if troubleshooter is not None:
+        budget = min(cfg.troubleshoot.max_new_tokens, cfg.limits.max_new_tokens)
+        troubleshooter.prepare_guided(engine, budget)
     request_log = RequestLog(cfg.request_log) if cfg.request_log else None
     if not keys:
         log.warning("no API key configured: only loopback clients are served (others get 403)")
@@ -399,7 +507,7 @@ def build_app(root_cfg: Any) -> FastAPI:
         "on" if cfg.batching.enabled else "off",
         ", ".join(m["id"] for m in engine.models()),
     )
-    return create_app(engine, cfg, root_cfg.generation, keys, request_log)
+    return create_app(engine, cfg, root_cfg.generation, keys, request_log, troubleshooter)
 
 
 def _setup_logging(level: str) -> None:

@@ -67,6 +67,33 @@ class GuardrailsConfig(StrictModel):
     rules: list[GuardrailRule] = Field(default_factory=list)
 
 
+class TroubleshootConfig(StrictModel):
+    """POST /v1/troubleshoot: grounded JSON answers from the KB index (docs/grounded.md)."""
+
+    enabled: bool = Field(
+        False, description="Serve /v1/troubleshoot (needs a KB index); off: the route answers 404."
+    )
+    index_dir: str | None = Field(None, description="KB index folder (default retrieval.index_dir).")
+    build_index: bool = Field(
+        False,
+        description="Build the index at startup when it is missing or stale (KB changed) instead of refusing "
+        "to start; off suits deployments that ship a prebuilt index.",
+    )
+    top_k: int | None = Field(
+        None,
+        ge=1,
+        le=20,
+        description="Chunks retrieved per request (default retrieval.top_k; use the k trained with).",
+    )
+    max_new_tokens: int = Field(384, ge=16, le=8192, description="Token budget of one JSON answer.")
+    retries: int = Field(1, ge=0, le=3, description="Repair retries after an invalid answer (then 502).")
+    guided: bool = Field(
+        False,
+        description="Guided decoding (hf backend): the JSON structure, enums and citations (retrieved ids only) "
+        "are forced, so every answer is schema-valid; the model still writes every value.",
+    )
+
+
 class ServeConfig(StrictModel):
     """Settings of `supportbot serve` and `uvicorn api.app:app`."""
 
@@ -84,6 +111,7 @@ class ServeConfig(StrictModel):
     max_queue: int = Field(64, ge=1, description="Waiting requests beyond this get 429 + Retry-After.")
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
+    troubleshoot: TroubleshootConfig = Field(default_factory=TroubleshootConfig)
     request_log: str | None = Field(None, description="JSONL file of requests/responses (PII redacted).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

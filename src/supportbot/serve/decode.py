@@ -27,6 +27,7 @@ class Job:
     seed: int
     stop: list[str] = field(default_factory=list)
     adapter: str | None = None  # public adapter name; None = base
+    guide: Callable[[], Any] | None = None  # guided decoding: makes this row's grammar (grounded/guided.py)
     stream: bool = False
     deadline: float = math.inf  # time.monotonic() after which generation stops
     halt: bool = False  # set from the event loop: timed out, client gone, or stop string seen
@@ -85,6 +86,13 @@ def run_batch(lm: LoadedModel, jobs: list[Job], base: GenerationConfig) -> list[
     kwargs = decoding_kwargs(cfg, lm.tokenizer, max(j.max_new_tokens for j in jobs))
     if cfg.temperature > 0:
         torch.manual_seed(cfg.seed)
+    if any(j.guide is not None for j in jobs):  # rows without a guide stay unconstrained
+        from transformers import LogitsProcessorList
+
+        from supportbot.grounded.guided import GuidedJSON
+
+        grammars = [j.guide() if j.guide is not None else None for j in jobs]
+        kwargs["logits_processor"] = LogitsProcessorList([GuidedJSON(grammars, prompt_len)])
     out = lm.model.generate(**enc, **kwargs, stopping_criteria=_stopping(jobs, prompt_len))
     latency = time.perf_counter() - started
     stops = set(kwargs["eos_token_id"])

@@ -42,6 +42,7 @@ class Params:
     seed: int
     stop: list[str]
     adapter: str | None
+    guide: Callable[[], Any] | None = None  # makes a fresh per-request grammar (guided decoding)
 
 
 def split_model_spec(spec: str) -> tuple[str, dict[str, str]]:
@@ -174,6 +175,7 @@ class HFEngine:
             seed=p.seed,
             stop=p.stop,
             adapter=p.adapter,
+            guide=p.guide,
             stream=stream,
             deadline=time.monotonic() + self.cfg.request_timeout_s,
         )

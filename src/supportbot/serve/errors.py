@@ -54,6 +54,26 @@ class ModelNotFound(APIError):
     code = "model_not_found"
 
 
+class NotEnabled(APIError):
+    """404: the route exists but is switched off in this server's config."""
+
+    status = 404
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="not_enabled")
+
+
+class InvalidModelOutput(APIError):
+    """502: the model (the upstream of this request) did not produce a valid answer, even after the retry."""
+
+    status = 502
+    type = "server_error"
+
+    def __init__(self, message: str, detail: dict, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, code="invalid_model_output", headers=headers)
+        self.detail = detail
+
+
 class PayloadTooLarge(APIError):
     """413: the request body is larger than serve.limits.max_body_bytes."""
 
@@ -87,5 +107,9 @@ def error_payload(message: str, type_: str, param: str | None = None, code: str 
 
 
 def api_error_payload(exc: APIError) -> dict:
-    """The JSON body for an APIError."""
-    return error_payload(exc.message, exc.type, exc.param, exc.code)
+    """The JSON body for an APIError (plus its `detail`, when it has one)."""
+    body = error_payload(exc.message, exc.type, exc.param, exc.code)
+    detail = getattr(exc, "detail", None)
+    if detail is not None:
+        body["error"]["detail"] = detail
+    return body

@@ -56,6 +56,13 @@ class Metrics:
             registry=r,
         )
         self.queue_depth = Gauge("supportbot_queue_depth", "Requests waiting for the model.", registry=r)
+        self.troubleshoot = Counter(
+            "supportbot_troubleshoot",
+            "/v1/troubleshoot answers by outcome: valid (first try), repaired (after the retry), invalid "
+            "(502), guardrail.",
+            ["outcome"],
+            registry=r,
+        )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished HTTP request."""

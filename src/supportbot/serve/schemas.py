@@ -177,6 +177,9 @@ class ErrorBody(BaseModel):
     type: str
     param: str | None = None
     code: str | None = None
+    detail: dict[str, Any] | None = Field(
+        None, description="502 invalid_model_output: the validation errors, attempts and retrieved chunk ids."
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -69,6 +69,7 @@ class MetricsCallback(TrainerCallback):
             t0, n0 = self._last
             if now > t0:
                 logs["tokens_per_s"] = round((tokens - n0) * self.world_size / (now - t0), 1)
+            logs["tokens_seen"] = tokens * self.world_size  # real tokens since this process started training
             self._last = (now, tokens)
             logs["memory_mb"] = round(memory_mb(), 1)
         if self.path is not None and state.is_world_process_zero:

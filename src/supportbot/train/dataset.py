@@ -45,8 +45,9 @@ def _check_row(row: Any, path: Path, n: int) -> None:
     inputs, outputs = row.get("inputs"), row.get("outputs")
     if not isinstance(inputs, dict) or not isinstance(inputs.get("question"), str) or not inputs["question"]:
         raise DataError(f"{where}: field 'inputs.question' must be a non-empty string")
-    if inputs.get("context") is not None and not isinstance(inputs["context"], str):
-        raise DataError(f"{where}: field 'inputs.context' must be a string or null")
+    for key in ("context", "system"):
+        if inputs.get(key) is not None and not isinstance(inputs[key], str):
+            raise DataError(f"{where}: field 'inputs.{key}' must be a string or null")
     for t in inputs.get("history") or []:
         if not isinstance(t, dict) or t.get("role") not in ("user", "assistant") or "content" not in t:
             raise DataError(f"{where}: field 'inputs.history' turns need role user|assistant and content")

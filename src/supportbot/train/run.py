@@ -241,17 +241,18 @@ def _training_args(cfg: Any, run: RunDir, precision: str, world: int) -> Any:
 
 def _sample_prompts(val_rows: list[dict[str, Any]], n: int, system_prompt: str) -> list[dict[str, Any]]:
     """The first n val examples as fixed prompts for sample generations."""
-    from supportbot.data.render import prompt_messages
+    from supportbot.data.render import example_system_prompt, prompt_messages
 
     out = []
     for row in val_rows[:n]:
         i = row["inputs"]
+        system = example_system_prompt(i, system_prompt)
         out.append(
             {
                 "id": row.get("id"),
                 "question": i["question"],
                 "reference": row["outputs"]["answer"],
-                "messages": prompt_messages(i["question"], i.get("context"), i.get("history"), system_prompt),
+                "messages": prompt_messages(i["question"], i.get("context"), i.get("history"), system),
             }
         )
     return out

@@ -1,0 +1,179 @@
+"""POST /v1/troubleshoot: retrieve KB chunks, then generate → validate → repair once, through the engine.
+
+The response body is exactly the troubleshoot contract (schemas/troubleshoot_response.schema.json), so
+downstream parsers never see extra keys; what the answer was built from travels in headers:
+`X-Supportbot-Retrieved` (chunk ids, best first), `X-Supportbot-Attempts`, `X-Supportbot-Model` and
+`Server-Timing` (retrieval / generation / total milliseconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from supportbot.generation import Generation
+from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
+from supportbot.grounded.enforce import GroundedOutputError, agenerate_valid
+from supportbot.grounded.prompt import retrieval_query
+from supportbot.serve.engine import Params
+
+log = logging.getLogger("supportbot.serve")
+
+
+@dataclass
+class TroubleshootOutcome:
+    """One answered (or failed) troubleshoot request and what it cost."""
+
+    hits: list[Any]
+    generations: list[Generation] = field(default_factory=list)
+    response: TroubleshootResponse | None = None
+    error: GroundedOutputError | None = None
+    retrieval_s: float = 0.0
+    generation_s: float = 0.0
+
+    @property
+    def attempts(self) -> int:
+        """Generations made (1 + repair retries used)."""
+        return len(self.generations)
+
+    def usage(self, text: str) -> Generation:
+        """All attempts as one Generation (summed tokens and time) for metrics and the request log."""
+        gens = self.generations
+        return Generation(
+            text,
+            sum(g.tokens_in for g in gens),
+            sum(g.tokens_out for g in gens),
+            self.retrieval_s + self.generation_s,
+            gens[-1].finish_reason if gens else "stop",
+        )
+
+    def headers(self, model: str) -> dict[str, str]:
+        """Retrieved chunk ids, attempts, model and timings as response headers (ASCII, percent-encoded)."""
+        return {
+            "X-Supportbot-Retrieved": ",".join(quote(h.chunk_id, safe="#-_.:") for h in self.hits),
+            "X-Supportbot-Attempts": str(self.attempts),
+            "X-Supportbot-Model": quote(model, safe="-_.:/"),
+            "Server-Timing": f"retrieval;dur={self.retrieval_s * 1000:.1f}, "
+            f"generation;dur={self.generation_s * 1000:.1f}, "
+            f"total;dur={(self.retrieval_s + self.generation_s) * 1000:.1f}",
+        }
+
+
+class Troubleshooter:
+    """The KB index plus the settings of /v1/troubleshoot."""
+
+    def __init__(self, index: Any, k: int, max_new_tokens: int, retries: int, guided: bool = False) -> None:
+        self.index = index
+        self.k = k
+        self.max_new_tokens = max_new_tokens
+        self.retries = retries
+        self.guided = guided
+        self._lock = threading.Lock()
+        self.vocab: Any = None  # grounded.guided.Vocab of the served tokenizer, set by `prepare_guided`
+
+    def prepare_guided(self, engine: Any, max_new_tokens: int) -> None:
+        """Index the served tokenizer for guided decoding and check the token budget fits the grammar."""
+        from supportbot.errors import ConfigError
+        from supportbot.grounded.guided import ContractGrammar, Vocab
+
+        if not self.guided:
+            return
+        if getattr(engine, "lm", None) is None:
+            raise ConfigError("serve.troubleshoot.guided needs the hf backend (serve.backend: hf)")
+        self.vocab = Vocab.of(engine.lm.tokenizer)
+        longest = sorted((c.chunk_id for c in self.index.chunks), key=len)[-self.k :]
+        try:
+            ContractGrammar.build(self.vocab, longest, max_new_tokens)
+        except ValueError as exc:
+            raise ConfigError(f"serve.troubleshoot.max_new_tokens: {exc}") from exc
+
+    def guide(self, hits: list[Any], max_new_tokens: int) -> Any:
+        """A factory of this request's grammar (citations limited to `hits`), or None when not guided."""
+        if self.vocab is None:
+            return None
+        from supportbot.grounded.guided import ContractGrammar
+
+        ids = [h.chunk_id for h in hits]
+        return lambda: ContractGrammar.build(self.vocab, ids, max_new_tokens)
+
+    @classmethod
+    def load(cls, root_cfg: Any) -> Troubleshooter | None:
+        """The index named by serve.troubleshoot (or retrieval), checked against the KB; None when disabled.
+
+        A missing or stale index is built when serve.troubleshoot.build_index is on, otherwise startup
+        fails with a DataError naming the `supportbot index` command that fixes it.
+        """
+        from supportbot.retrieval.index import open_index
+
+        t = root_cfg.serve.troubleshoot
+        if not t.enabled:
+            return None
+        index_dir = t.index_dir or root_cfg.retrieval.index_dir
+        index, how = open_index(
+            index_dir, root_cfg.retrieval.kb_dir, build=t.build_index, cfg=root_cfg.retrieval
+        )
+        if index.cfg.dense_weight > 0:
+            _ = (
+                index.embedder.model
+            )  # load the query encoder now: ready means ready, and a missing model fails here
+        m = index.manifest
+        log.info(
+            "troubleshoot: %s index %s (%s articles, %s chunks, kb_hash %s), k=%d",
+            how, index_dir, m.get("articles"), m.get("chunks"), m.get("kb_hash"), t.top_k or root_cfg.retrieval.top_k,
+        )  # fmt: skip
+        return cls(index, t.top_k or root_cfg.retrieval.top_k, t.max_new_tokens, t.retries, t.guided)
+
+    def retrieve(self, request: TroubleshootRequest) -> list[Any]:
+        """The top-k chunks for a request (its query, else its stage and error codes); called off the loop."""
+        with self._lock:  # one search at a time: the query encoder's fast tokenizer is not thread-safe
+            return self.index.search(retrieval_query(request.user_state, request.query), self.k)
+
+    async def answer(
+        self, engine: Any, params: Params, hits: list[Any], retrieval_s: float
+    ) -> TroubleshootOutcome:
+        """Run grounded/enforce.py's enforcement loop with the engine (queue, batching, timeout) as the model."""
+        outcome = TroubleshootOutcome(hits, retrieval_s=retrieval_s)
+
+        async def generate(messages: list[dict[str, str]]) -> str:
+            gen = await engine.generate(Params(**{**vars(params), "messages": messages}))
+            outcome.generations.append(gen)
+            return gen.text
+
+        started = time.perf_counter()
+        try:
+            result = await agenerate_valid(
+                generate, params.messages, {h.chunk_id for h in hits}, self.retries
+            )
+            outcome.response = result.response
+        except GroundedOutputError as exc:
+            outcome.error = exc
+        outcome.generation_s = time.perf_counter() - started
+        return outcome
+
+
+def refusal_response(message: str) -> TroubleshootResponse:
+    """A schema-valid answer for a request a guardrail refused (nothing retrieved, nothing generated)."""
+    return TroubleshootResponse(
+        predicted_drop_reason="out_of_scope",
+        explanation=message,
+        steps_to_fix=[],
+        confidence_score=0.0,
+        citations=[],
+        nudge_messages=[],
+        conversational_message=message,
+    )
+
+
+def redact_response(response: TroubleshootResponse, redact: Any) -> TroubleshootResponse:
+    """PII redaction over every free-text field of a response (ids, scores and styles untouched)."""
+    data = response.model_dump()
+    for key in ("predicted_drop_reason", "explanation", "conversational_message"):
+        data[key] = redact(data[key])
+    data["steps_to_fix"] = [redact(s) for s in data["steps_to_fix"]]
+    for nudge in data["nudge_messages"]:
+        nudge["text"] = redact(nudge["text"])
+    return TroubleshootResponse.model_validate(data)
