@@ -1,0 +1,124 @@
+"""Shared bits of the benchmarks: where results go, what machine (and load) they ran on, percentiles, files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+
+
+def load_average() -> list[float] | None:
+    """1/5/15-minute load averages (what `uptime` shows), or None where the OS has none."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return (
+            out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else None
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine() -> dict[str, Any]:
+    """The machine a benchmark ran on: CPU, core count, load average now, library versions, git commit."""
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "host": platform.node(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "load_average_1_5_15": load_average(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "git": _git_commit(),
+    }
+    try:
+        import peft
+
+        info["peft"] = peft.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """The p-th percentile (linear interpolation, as numpy's default), or None for no values."""
+    if not values:
+        return None
+    xs = sorted(values)
+    k = (len(xs) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def command_line() -> str:
+    """How this benchmark was started, as a shell command from the repo root."""
+    script = Path(sys.argv[0])
+    with contextlib.suppress(ValueError):
+        script = script.resolve().relative_to(REPO)
+    return " ".join(["python", str(script), *sys.argv[1:]])
+
+
+def write_results(out_dir: Path, name: str, report: dict[str, Any], markdown: str) -> tuple[Path, Path]:
+    """Write <name>.json and <name>.md under out_dir; return both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    js, md = out_dir / f"{name}.json", out_dir / f"{name}.md"
+    js.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    md.write_text(markdown.rstrip() + "\n", encoding="utf-8")
+    return js, md
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join("" if c is None else str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_line(m: dict[str, Any], load_after: list[float] | None = None) -> str:
+    """One line naming the machine and its load (before → after) for a results file."""
+    load = m.get("load_average_1_5_15")
+    after = f" → {load_after}" if load_after else ""
+    return (
+        f"{m['cpu_count']}× {m['cpu']}, load average (1/5/15 min) {load}{after}, "
+        f"torch {m['torch']}, transformers {m['transformers']}, git {m.get('git')}, {m['when_utc']}"
+    )
