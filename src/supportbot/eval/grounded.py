@@ -288,13 +288,10 @@ def aggregate_grounded(
 def run_grounded_eval(cfg: Any, req: Any) -> tuple[Path, dict[str, Any]]:
     """Answer a grounded suite with the tuned (and base) model and write metrics.json/.csv and report.md."""
     from supportbot.eval.pipeline import (
-        _slug,
-        check_manifest,
         default_base,
-        display_name,
-        finished_answerer,
-        load_answerers,
         model_fingerprint,
+        open_answerers,
+        open_results_dir,
         training_info,
     )
     from supportbot.eval.report import write_csv
@@ -328,23 +325,9 @@ def run_grounded_eval(cfg: Any, req: Any) -> tuple[Path, dict[str, Any]]:
         },
         "retries": retries,
     }
-    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:8]
-    vs = f"__vs__{_slug(display_name(base))}" if base else ""
-    eval_id = (
-        Path(req.out).name
-        if req.out
-        else f"{_slug(header['name'])}__{_slug(display_name(req.model))}{vs}__{digest}"
-    )
-    out_dir = Path(req.out) if req.out else Path(ecfg.out_dir) / eval_id
-    check_manifest(out_dir, manifest, req.fresh)
-
+    eval_id, out_dir = open_results_dir(req, ecfg.out_dir, header["name"], manifest, base)
     started = time.perf_counter()
-    existing = read_answers(out_dir / "answers.jsonl")
-    specs = {"tuned": req.model, **({"base": base} if base else {})}
-    if all((lbl, q.id) in existing for lbl in specs for q in questions):
-        answerers = [finished_answerer(lbl, spec, existing) for lbl, spec in specs.items()]
-    else:
-        answerers = load_answerers(cfg, req, base)
+    answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
     timings: dict[str, float] = {"load_s": round(time.perf_counter() - started, 2)}
     answers: dict[str, dict[str, dict[str, Any]]] = {}
     for a in answerers:

@@ -175,6 +175,33 @@ def finished_answerer(label: str, spec: str, rows: dict[tuple[str, str], dict[st
     return Answerer(label, spec, kind, device, refuse, info=info)
 
 
+def open_results_dir(
+    req: EvalRequest, out_root: str, suite_name: str, manifest: dict[str, Any], base: str | None
+) -> tuple[str, Path]:
+    """(eval id, results dir) for this manifest: `<suite>__<model>__vs__<base>__<hash>` unless --out is given."""
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:8]
+    vs = f"__vs__{_slug(display_name(base))}" if base else ""
+    eval_id = (
+        Path(req.out).name
+        if req.out
+        else f"{_slug(suite_name)}__{_slug(display_name(req.model))}{vs}__{digest}"
+    )
+    out_dir = Path(req.out) if req.out else Path(out_root) / eval_id
+    check_manifest(out_dir, manifest, req.fresh)
+    return eval_id, out_dir
+
+
+def open_answerers(
+    cfg: Any, req: EvalRequest, base: str | None, question_ids: list[str], out_dir: Path
+) -> list[Answerer]:
+    """Answerers for tuned (and base); replayed from answers.jsonl when every answer is already there."""
+    existing = read_answers(out_dir / "answers.jsonl")
+    specs = {"tuned": req.model, **({"base": base} if base else {})}
+    if all((lbl, qid) in existing for lbl in specs for qid in question_ids):
+        return [finished_answerer(lbl, spec, existing) for lbl, spec in specs.items()]
+    return load_answerers(cfg, req, base)
+
+
 def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
     """Answer, judge and report; returns the results dir and the metrics written to metrics.json."""
     from supportbot.eval.suite import check_kb_ids, load_kb, load_suite
@@ -201,23 +228,9 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
-    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:8]
-    vs = f"__vs__{_slug(display_name(base))}" if base else ""
-    eval_id = (
-        Path(req.out).name
-        if req.out
-        else f"{_slug(suite.name)}__{_slug(display_name(req.model))}{vs}__{digest}"
-    )
-    out_dir = Path(req.out) if req.out else Path(ecfg.out_dir) / eval_id
-    check_manifest(out_dir, manifest, req.fresh)
-
+    eval_id, out_dir = open_results_dir(req, ecfg.out_dir, suite.name, manifest, base)
     started = time.perf_counter()
-    existing = read_answers(out_dir / "answers.jsonl")
-    specs = {"tuned": req.model, **({"base": base} if base else {})}
-    if all((lbl, q.id) in existing for lbl in specs for q in questions):
-        answerers = [finished_answerer(lbl, spec, existing) for lbl, spec in specs.items()]
-    else:
-        answerers = load_answerers(cfg, req, base)
+    answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
     answers: dict[str, dict[str, dict[str, Any]]] = {}
     timings: dict[str, float] = {"load_s": round(time.perf_counter() - started, 2)}
     for a in answerers:
