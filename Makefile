@@ -68,8 +68,8 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 # Speed benchmarks on the embedded default, side by side with a plain baseline (not part of `make test`/CI).
-# Each writes bench/results/<name>.{json,md} (table and commands: bench/README.md); on 2 idle CPU cores about
-# 8 min (training) + 15 min (inference: generate, server batching off/on) + 8 min (eval of support_100).
+# Each writes bench/results/<name>.{json,md} (table and commands: bench/README.md); on 2 CPU cores about
+# 10 min (training) + 11 min (inference: generate, server batching off/on) + 8 min (eval of support_100).
 bench: setup data/processed/manifest.json
 	$(PY) bench/train_throughput.py
 	$(PY) bench/inference.py

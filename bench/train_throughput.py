@@ -1,6 +1,6 @@
 """Training throughput: supportbot's recipe against a plain transformers + PEFT baseline, on the same examples.
 
-    python bench/train_throughput.py                  # embedded default, first 192 train examples, CPU (~8 min)
+    python bench/train_throughput.py                  # embedded default, first 128 train examples, CPU (~10 min)
     python bench/train_throughput.py --variant threads2:train.threads=null   # also try another setting
     python bench/train_throughput.py --reuse bench/results/train_throughput.json --variant top20:train.lora.top_layers=20
     python bench/train_throughput.py --model tiny-random --examples 24 --set train.lora.top_layers=1   # smoke
@@ -51,9 +51,11 @@ from benchlib import (  # noqa: E402
 
 NAME = "train_throughput"
 TARGET_RATIO = 1.5
-# The loss curves count as equal when the supportbot-minus-baseline val loss (paired over the same val
-# examples) has a 95% interval that contains 0, or differs by at most this share of the baseline's loss.
-LOSS_TOLERANCE = 0.02
+# The loss curves count as equal when supportbot's val loss is not above the baseline's beyond noise: the 95%
+# interval of the paired per-example difference (supportbot - baseline, same val examples) reaches 0 or below,
+# or supportbot's loss is at most this share above the baseline's. A lower loss passes.
+# For scale: two baseline runs that differ only in the seed (42, 43) differed by 0.25% (127 examples, CPU).
+LOSS_TOLERANCE = 0.01
 # Bench cadence for supportbot's run: log every step, no mid-run evals, samples or TensorBoard.
 SUPPORTBOT_BENCH_OVERRIDES = [
     "train.epochs=1",
@@ -403,7 +405,7 @@ def compare_losses(base: list[list[float]] | None, plain: list[list[float]], our
     se = sd / math.sqrt(len(diffs))
     baseline_loss, supportbot_loss = val_summary(plain), val_summary(ours)
     rel = (supportbot_loss - baseline_loss) / baseline_loss
-    equal = abs(mean) <= 1.96 * se or abs(rel) <= LOSS_TOLERANCE
+    equal = mean - 1.96 * se <= 0 or rel <= LOSS_TOLERANCE
     return {
         "val_examples": len(diffs),
         "base_val_loss": round(val_summary(base), 4) if base else None,
@@ -414,8 +416,9 @@ def compare_losses(base: list[list[float]] | None, plain: list[list[float]], our
         "paired_example_diff_95ci": [round(mean - 1.96 * se, 4), round(mean + 1.96 * se, 4)],
         "equal_within_noise": equal,
         "criterion": (
-            "val loss per labelled token on the same val examples: the paired per-example difference's 95% "
-            f"interval contains 0, or the two losses differ by <= {LOSS_TOLERANCE:.0%}"
+            "val loss per labelled token on the same val examples: the 95% interval of the paired per-example "
+            f"difference reaches 0, or supportbot's loss is at most {LOSS_TOLERANCE:.0%} above the baseline's "
+            "(a lower loss passes)"
         ),
     }
 
@@ -554,8 +557,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--examples",
         type=int,
-        default=192,
-        help="Train on the first N examples (default 192: ~23k real tokens, ~8 min for both sides on 2 cores).",
+        default=128,
+        help="Train on the first N examples (default 128: ~16k real tokens; both sides ~10 min on 2 CPU cores).",
     )
     ap.add_argument("--warmup-steps", type=int, default=2, help="Optimizer steps left out of tokens/s.")
     ap.add_argument("--max-val", type=int, default=None, help="Val examples for the val loss (default: all).")

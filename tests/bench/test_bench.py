@@ -79,12 +79,13 @@ def test_train_throughput_leaves_warm_up_steps_out_of_tokens_per_s():
         bench.throughput(steps[:1], warmup=1)
 
 
-def test_train_loss_comparison_calls_equal_losses_equal_and_a_clear_gap_unequal():
+def test_train_loss_comparison_passes_equal_or_lower_loss_and_fails_a_clear_gap_above():
     bench = load_bench("train_throughput")
     plain = [[2.0 * n, n] for n in (10, 20, 30, 40)]
     same = bench.compare_losses(None, plain, [[2.0 * n + 0.1, n] for n in (10, 20, 30, 40)])
+    lower = bench.compare_losses(None, plain, [[1.5 * n, n] for n in (10, 20, 30, 40)])
     worse = bench.compare_losses(None, plain, [[2.5 * n, n] for n in (10, 20, 30, 40)])
-    assert same["equal_within_noise"] and not worse["equal_within_noise"]
+    assert same["equal_within_noise"] and lower["equal_within_noise"] and not worse["equal_within_noise"]
     assert worse["relative_difference"] == pytest.approx(0.25)
 
 
