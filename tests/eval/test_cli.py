@@ -92,3 +92,25 @@ def test_unknown_model_and_missing_suite_are_clear(tmp_path: Path, suite_path: P
     assert "suite file not found" in str(missing.exception)
     bad_judge = CliRunner().invoke(app, [*base, "--model", "tiny-random", "--judge", "gpt"])
     assert isinstance(bad_judge.exception, ConfigError) and "--judge" in str(bad_judge.exception)
+
+
+@pytest.mark.slow
+def test_eval_with_retrieved_context_records_chunks_and_recall(
+    tmp_path: Path, suite_path: Path, kb_dir: Path
+):
+    out = tmp_path / "res"
+    args = ["eval", "--model", "tiny-random", "--base", "none", "--suite", str(suite_path), "--out", str(out)]
+    ctx = [
+        f"eval.kb_dir={kb_dir}",
+        f"eval.context.index_dir={tmp_path / 'idx'}",
+        f"eval.context.kb_dir={kb_dir}",
+    ]
+    result = CliRunner().invoke(app, [*args, *[x for s in ctx for x in ("--set", s)], *FAST])
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(x) for x in (out / "answers.jsonl").read_text().splitlines()]
+    assert all(1 <= len(r["context_chunk_ids"]) <= 3 for r in answers)  # k defaults to 3
+    assert (tmp_path / "idx" / "manifest.json").is_file()  # the missing index was built from the KB
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["manifest"]["context"]["k"] == 3
+    assert m["retrieval"]["questions_with_gold"] >= 1 and 0.0 <= m["retrieval"]["recall_at_k"] <= 1.0
+    assert "recall@3" in (out / "report.md").read_text()

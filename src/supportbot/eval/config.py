@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from supportbot.config import StrictModel
+from supportbot.retrieval.config import ContextConfig
 
 
 class ReferenceJudgeConfig(StrictModel):
@@ -79,6 +80,11 @@ class EvalConfig(StrictModel):
         0.45, ge=0.0, le=1.0, description="Reference-judge score below which an answer is a 'wrong fact'."
     )
     examples: int = Field(10, ge=0, description="Before/after examples shown in report.md.")
+    context: ContextConfig | None = Field(
+        None,
+        description="Retrieved KB chunks placed before each question (both models); set it for a model "
+        "trained with train.context. null = closed-book questions.",
+    )
     reference: ReferenceJudgeConfig = Field(default_factory=ReferenceJudgeConfig)
     llm_judge: LLMJudgeConfig = Field(default_factory=LLMJudgeConfig)
     hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)

@@ -228,6 +228,9 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
+    contexts, retrieval = retrieve_contexts(ecfg.context, questions)
+    if ecfg.context is not None:  # only then, so closed-book results keep their ids
+        manifest["context"] = ecfg.context.model_dump(mode="json")
     eval_id, out_dir = open_results_dir(req, ecfg.out_dir, suite.name, manifest, base)
     started = time.perf_counter()
     answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
@@ -236,7 +239,14 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
     for a in answerers:
         t0 = time.perf_counter()
         answers[a.label] = answer_suite(
-            a, questions, gen, out_dir / "answers.jsonl", ecfg.batch_size, ecfg.max_new_tokens, req.progress
+            a,
+            questions,
+            gen,
+            out_dir / "answers.jsonl",
+            ecfg.batch_size,
+            ecfg.max_new_tokens,
+            req.progress,
+            contexts,
         )
         timings[f"answer_{a.label}_s"] = round(time.perf_counter() - t0, 2)
 
@@ -250,6 +260,7 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         eval_id=eval_id,
         out_dir=str(out_dir),
         training=training_info(req.model, ecfg.prices),
+        retrieval=retrieval,
         timing=timings,
         manifest=manifest,
     )
@@ -257,6 +268,26 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
 
     write_outputs(out_dir, metrics, cfg)
     return out_dir, metrics
+
+
+def retrieve_contexts(
+    ctx_cfg: Any, questions: list[Any]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Retrieved context per question id, and the retrieval's article-level recall@k on the suite's kb_ids."""
+    if ctx_cfg is None:
+        return None, None
+    from supportbot.retrieval.context import ContextRetriever
+
+    found = ContextRetriever(ctx_cfg).retrieve([q.question for q in questions])
+    gold = [(set(q.kb_ids), set(c.article_ids)) for q, c in zip(questions, found, strict=True) if q.kb_ids]
+    recall = sum(bool(g & r) for g, r in gold) / len(gold) if gold else None
+    summary = {
+        "index_dir": ctx_cfg.index_dir,
+        "k": ctx_cfg.k,
+        "questions_with_gold": len(gold),
+        "recall_at_k": round(recall, 4) if recall is not None else None,
+    }
+    return {q.id: c for q, c in zip(questions, found, strict=True)}, summary
 
 
 def api_key_from(option: str | None, env_name: str) -> str | None:

@@ -155,6 +155,16 @@ def _training_md(training: dict[str, Any]) -> str:
     return _md_table(["field", "value"], [[k, str(v)] for k, v in training.items()])
 
 
+def _retrieval_md(retrieval: dict[str, Any] | None) -> str:
+    if not retrieval:
+        return "Questions were asked closed-book (no retrieved context)."
+    return (
+        f"Both models read the top {retrieval['k']} chunks retrieved from `{retrieval['index_dir']}` before "
+        f"each question; the gold article was among them for {fmt(retrieval['recall_at_k'], 'pct')} of the "
+        f"{retrieval['questions_with_gold']} questions with gold articles (recall@{retrieval['k']})."
+    )
+
+
 def write_report_md(
     out_dir: Path, metrics: dict[str, Any], rows: list[dict[str, Any]], n_examples: int
 ) -> Path:
@@ -174,6 +184,7 @@ def write_report_md(
         "product name, command) absent from the question, reference and cited KB articles, **or** a claim "
         "sentence whose best-matching source sentence is below cosine "
         f"{metrics['hallucination_detector']['support_threshold']}.",
+        _retrieval_md(metrics.get("retrieval")),
         "## Training (from the run directory)",
         _training_md(metrics.get("training") or {}),
         "## Timing",

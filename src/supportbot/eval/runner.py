@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.config import GenerationConfig
+from supportbot.data.render import user_turn
 from supportbot.errors import DataError
 from supportbot.eval.suite import Question
 from supportbot.generation import Generation, Messages, build_messages
@@ -108,8 +109,11 @@ def answer_suite(
     batch_size: int = 8,
     max_new_tokens: int | None = None,
     progress: bool = True,
+    contexts: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Answer every question not yet in `path` for this answerer, appending rows as batches finish.
+
+    `contexts` (question id -> RetrievedContext) puts retrieved KB chunks before each question.
 
     Batches are cut at fixed suite positions, so a run resumed after a crash regenerates exactly the
     batches it lost. Returns this answerer's rows keyed by question id (old and new).
@@ -133,10 +137,14 @@ def answer_suite(
             batch = [q for q in window if q.id not in done]
             if not batch:
                 continue
-            messages = [build_messages(q.question, gen_cfg.system_prompt) for q in batch]
+            ctx = [contexts.get(q.id) if contexts else None for q in batch]
+            messages = [
+                build_messages(user_turn(q.question, c.merge(None) if c else None), gen_cfg.system_prompt)
+                for q, c in zip(batch, ctx, strict=True)
+            ]
             gens = answerer.generate(messages, gen_cfg, max_new_tokens)
             stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-            for q, g in zip(batch, gens, strict=True):
+            for q, g, c in zip(batch, gens, ctx, strict=True):
                 row = {
                     "model": answerer.label,
                     "model_spec": answerer.spec,
@@ -151,6 +159,8 @@ def answer_suite(
                     "device": answerer.device,
                     "answered_at": stamp,
                 }
+                if c is not None:
+                    row["context_chunk_ids"] = c.chunk_ids
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             out.flush()
             os.fsync(out.fileno())

@@ -67,3 +67,19 @@ def load_retrieval_config(
         return RetrievalConfig.model_validate(section)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, f"{source} [retrieval]")) from exc
+
+
+class ContextConfig(StrictModel):
+    """Retrieved KB chunks placed before the question as context, the same way in training, eval and serving."""
+
+    index_dir: str = Field("indexes/sample", description="Index folder (built here when missing).")
+    kb_dir: str | None = Field(
+        "data/sample/kb", description="KB the index is checked against; a missing or stale index is rebuilt."
+    )
+    k: int = Field(3, ge=1, le=20, description="Chunks retrieved per question.")
+    max_sentences: int | None = Field(
+        5,
+        ge=1,
+        description="Keep only the N sentences of the retrieved chunks most similar to the question (each "
+        "still labelled with its chunk id): ~4x fewer prompt tokens than whole chunks. null = whole chunks.",
+    )

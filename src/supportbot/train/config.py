@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from supportbot.config import StrictModel
+from supportbot.retrieval.config import ContextConfig
 
 ATTENTION_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj"]
 
@@ -50,6 +51,11 @@ class TrainConfig(StrictModel):
     output_dir: str = "runs"
     run_name: str | None = Field(None, description="Suffix of the run id (default: the config file's stem).")
 
+    context: ContextConfig | None = Field(
+        None,
+        description="Retrieval-augmented SFT: put the top-k KB chunks retrieved for each question before it "
+        "(train and val), so the model learns to answer from them; evaluate and serve with the same setting.",
+    )
     lora: LoraConfig = Field(default_factory=LoraConfig)
     quantization: QuantConfig = Field(default_factory=QuantConfig)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(

@@ -142,12 +142,21 @@ def build_datasets(
     packing: bool,
     max_train: int | None = None,
     max_val: int | None = None,
+    context: Any = None,
 ) -> TrainData:
-    """Read train/val, render with the chat template, optionally pack the train split."""
+    """Read train/val, render with the chat template, optionally pack the train split.
+
+    With a `ContextConfig` as `context`, each example's question gets its retrieved KB chunks as context.
+    """
     if not data_dir.is_dir():
         raise DataError(f"data dir not found: {data_dir} (run `supportbot prepare` or set train.data_dir)")
     train_rows = read_split(data_dir / "train.jsonl", max_train)
     val_rows = read_split(data_dir / "val.jsonl", max_val)
+    if context is not None:
+        from supportbot.retrieval.context import ContextRetriever
+
+        retriever = ContextRetriever(context)
+        train_rows, val_rows = retriever.attach(train_rows), retriever.attach(val_rows)
     train, train_stats = render_examples(train_rows, tokenizer, system_prompt, max_length)
     val, val_stats = render_examples(val_rows, tokenizer, system_prompt, max_length)
     for name, rows in (("train", train), ("val", val)):

@@ -357,6 +357,7 @@ def train(
         t.packing,
         t.max_train_examples,
         t.max_val_examples,
+        t.context,
     )
     est = memory_estimate(
         model,
