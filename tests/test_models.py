@@ -103,3 +103,24 @@ def test_embedded_model_answers_a_question():
     assert lm.model.config.num_hidden_layers == 30
     assert len(gen.text.split()) >= 3
     assert gen.tokens_out > 0
+
+
+def test_adapter_context_is_read_from_the_adapter_then_from_the_run_config(tmp_path):
+    import json
+
+    import yaml
+
+    from supportbot.models import ADAPTER_META, adapter_context
+
+    run = tmp_path / "run"
+    (run / "adapter").mkdir(parents=True)
+    (run / "adapter" / "adapter_config.json").write_text("{}")
+    (run / "run.json").write_text("{}")
+    ctx = {"index_dir": "indexes/sample", "kb_dir": "data/sample/kb", "k": 3, "max_sentences": 4}
+    (run / "config.yaml").write_text(yaml.safe_dump({"train": {"context": ctx}}))
+    assert adapter_context(str(run)) == ctx  # older runs: from config.yaml
+    (run / "adapter" / ADAPTER_META).write_text(json.dumps({"base_model": "x", "context": {**ctx, "k": 2}}))
+    assert adapter_context(str(run))["k"] == 2  # the adapter's own record wins
+    (run / "config.yaml").write_text(yaml.safe_dump({"train": {"context": None}}))
+    (run / "adapter" / ADAPTER_META).write_text(json.dumps({"base_model": "x"}))
+    assert adapter_context(str(run)) is None and adapter_context("smollm2-135m") is None

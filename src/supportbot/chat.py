@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 
 from supportbot.config import GenerationConfig
+from supportbot.data.render import user_turn
 from supportbot.generation import Messages, build_messages, generate, stream
 from supportbot.models import LoadedModel
 
@@ -14,11 +17,19 @@ HELP = (
 )
 
 
+def with_context(question: str, retriever: Any = None) -> str:
+    """The user turn: the KB sentences retrieved for the question before it (when a retriever is set)."""
+    if retriever is None:
+        return question
+    [ctx] = retriever.retrieve([question])
+    return user_turn(question, ctx.merge(None))
+
+
 def compare_answers(
-    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages
+    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, retriever: Any = None
 ) -> tuple[str, str]:
     """(base answer, tuned answer) to one question: the same model with its LoRA adapter off, then on."""
-    messages = build_messages(question, cfg.system_prompt, history)
+    messages = build_messages(with_context(question, retriever), cfg.system_prompt, history)
     with lm.model.disable_adapter():
         base = generate(lm, [messages], cfg)[0].text
     tuned = generate(lm, [messages], cfg)[0].text
@@ -26,13 +37,18 @@ def compare_answers(
 
 
 def show_comparison(
-    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console
+    lm: LoadedModel,
+    question: str,
+    cfg: GenerationConfig,
+    history: Messages,
+    console: Console,
+    retriever: Any = None,
 ) -> str:
     """Print base and tuned answers side by side; return the tuned one."""
     from rich.table import Table
 
     with console.status("answering with the base and the tuned model…"):
-        base, tuned = compare_answers(lm, question, cfg, history)
+        base, tuned = compare_answers(lm, question, cfg, history, retriever)
     table = Table(show_lines=True, expand=True)
     table.add_column(f"base: {lm.name}", ratio=1)
     table.add_column(f"tuned: {lm.adapter}", ratio=1)
@@ -41,22 +57,35 @@ def show_comparison(
     return tuned
 
 
-def answer(lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console) -> str:
+def answer(
+    lm: LoadedModel,
+    question: str,
+    cfg: GenerationConfig,
+    history: Messages,
+    console: Console,
+    retriever: Any = None,
+) -> str:
     """Stream one answer to the console and return its text."""
     pieces = []
-    for piece in stream(lm, build_messages(question, cfg.system_prompt, history), cfg):
+    messages = build_messages(with_context(question, retriever), cfg.system_prompt, history)
+    for piece in stream(lm, messages, cfg):
         pieces.append(piece)
         console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
     console.print()
     return "".join(pieces).strip()
 
 
-def run_chat(lm: LoadedModel, cfg: GenerationConfig, question: str | None = None) -> None:
-    """Answer one question, or loop on user input until /exit or end of input."""
+def run_chat(
+    lm: LoadedModel, cfg: GenerationConfig, question: str | None = None, retriever: Any = None
+) -> None:
+    """Answer one question, or loop on user input until /exit or end of input.
+
+    With a `retriever` (a ContextRetriever) every question is preceded by its retrieved KB sentences.
+    """
     console = Console()
     history: Messages = []
     if question is not None:
-        answer(lm, question, cfg, history, console)
+        answer(lm, question, cfg, history, console, retriever)
         return
     label = lm.name + (f" + {lm.adapter}" if lm.adapter else "")
     console.print(f"[bold]supportbot chat[/bold] — {label}. {HELP}")
@@ -86,12 +115,12 @@ def run_chat(lm: LoadedModel, cfg: GenerationConfig, question: str | None = None
                 comparing = not comparing
                 console.print(f"[dim]compare mode {'on' if comparing else 'off'}[/dim]")
                 continue
-            show_comparison(lm, once, cfg, history, console)
+            show_comparison(lm, once, cfg, history, console, retriever)
             continue
         if comparing:
-            reply = show_comparison(lm, text, cfg, history, console)
+            reply = show_comparison(lm, text, cfg, history, console, retriever)
             history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
             continue
         console.print("[bold green]bot>[/bold green] ", end="")
-        reply = answer(lm, text, cfg, history, console)
+        reply = answer(lm, text, cfg, history, console, retriever)
         history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]

@@ -88,7 +88,22 @@ def chat(
             name, adapter=adapter or cfg.model.adapter, dtype=cfg.model.dtype, device=cfg.model.device
         )
     console.print(f"[dim]loaded {name} in {lm.load_seconds:.1f}s[/dim]", highlight=False)
-    run_chat(lm, cfg.generation, question)
+    run_chat(lm, cfg.generation, question, _trained_context_retriever(adapter or cfg.model.adapter or name))
+
+
+def _trained_context_retriever(spec: str):  # type: ignore[no-untyped-def]
+    """A retriever for the KB context the adapter was trained with (train.context), else None."""
+    from supportbot.models import adapter_context
+
+    trained = adapter_context(spec)
+    if trained is None:
+        return None
+    from supportbot.retrieval.config import ContextConfig
+    from supportbot.retrieval.context import ContextRetriever
+
+    ctx = ContextConfig.model_validate(trained)
+    console.print(f"[dim]retrieving KB context from {ctx.index_dir} (as in training)[/dim]", highlight=False)
+    return ContextRetriever(ctx)
 
 
 # Each stage owns its verb(s) in <stage>/cli.py; registering them here keeps this file the table of contents.

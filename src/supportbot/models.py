@@ -233,6 +233,27 @@ def adapter_base_model(adapter_dir: Path) -> str:
     return json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
+def adapter_context(spec: str) -> dict[str, Any] | None:
+    """The retrieval context (train.context) an adapter or run dir was trained with, else None.
+
+    Read from the adapter's supportbot.json, or for older runs from the run dir's config.yaml.
+    """
+    adapter_dir = resolve_adapter_dir(spec) if _looks_like_path(spec) else None
+    if adapter_dir is None:
+        return None
+    meta = adapter_dir / ADAPTER_META
+    if meta.is_file():
+        ctx = json.loads(meta.read_text()).get("context")
+        if ctx is not None:
+            return ctx
+    run_cfg = adapter_dir.parent / "config.yaml"
+    if (adapter_dir.parent / RUN_MANIFEST).is_file() and run_cfg.is_file():
+        import yaml
+
+        return ((yaml.safe_load(run_cfg.read_text()) or {}).get("train") or {}).get("context")
+    return None
+
+
 def load_tokenizer(spec: str) -> Any:
     """Load only the tokenizer for a model spec (used by data prep for token statistics)."""
     from transformers import AutoTokenizer

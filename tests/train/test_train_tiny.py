@@ -179,3 +179,23 @@ def test_sweep_runs_the_grid_and_writes_markdown_and_csv(tmp_path, repo_root):
     assert [t["params"] for t in table] == ["train.lr=0.001", "train.lr=0.005"]
     assert all(float(t["best_val_perplexity"]) > 0 and float(t["peak_memory_mb"]) > 0 for t in table)
     assert "| run_id |" in (sweep_dir / "sweep.md").read_text()
+
+
+def test_retrieval_augmented_run_trains_on_retrieved_context_and_records_it(tmp_path, repo_root):
+    data = write_splits(tmp_path / "processed", n_train=8, n_val=2)
+    ctx = {
+        "train.context.index_dir": tmp_path / "idx",
+        "train.context.kb_dir": repo_root / "data" / "sample" / "kb",
+        "train.context.k": 2,
+        "train.max_length": 256,
+        "train.max_steps": 4,
+    }
+    res = train(None, tiny_overrides(data, tmp_path / "runs", **ctx))
+    meta = json.loads((res.run.adapter / "supportbot.json").read_text())
+    assert meta["context"]["k"] == 2 and meta["context"]["index_dir"] == str(tmp_path / "idx")
+    # the rendered training prompts carried the context: far more tokens than the bare examples
+    plain = train(
+        None, tiny_overrides(data, tmp_path / "runs-plain", **{"train.max_length": 256, "train.max_steps": 4})
+    )
+    tokens = [r.run.read_manifest()["data"]["stats"]["train"]["tokens"] for r in (res, plain)]
+    assert tokens[0] > tokens[1] + 8 * 20

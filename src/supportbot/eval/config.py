@@ -85,6 +85,10 @@ class EvalConfig(StrictModel):
         description="Retrieved KB chunks placed before each question (both models); set it for a model "
         "trained with train.context. null = closed-book questions.",
     )
+    context_from_model: bool = Field(
+        True,
+        description="When eval.context is null and the tuned model was trained with train.context, use that.",
+    )
     reference: ReferenceJudgeConfig = Field(default_factory=ReferenceJudgeConfig)
     llm_judge: LLMJudgeConfig = Field(default_factory=LLMJudgeConfig)
     hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)

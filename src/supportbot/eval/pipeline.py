@@ -228,9 +228,11 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
-    contexts, retrieval = retrieve_contexts(ecfg.context, questions)
-    if ecfg.context is not None:  # only then, so closed-book results keep their ids
-        manifest["context"] = ecfg.context.model_dump(mode="json")
+    ctx_cfg, ctx_source = eval_context(ecfg, req.model)
+    contexts, retrieval = retrieve_contexts(ctx_cfg, questions)
+    if ctx_cfg is not None:  # only then, so closed-book results keep their ids
+        manifest["context"] = ctx_cfg.model_dump(mode="json")
+        retrieval["source"] = ctx_source
     eval_id, out_dir = open_results_dir(req, ecfg.out_dir, suite.name, manifest, base)
     started = time.perf_counter()
     answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
@@ -268,6 +270,21 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
 
     write_outputs(out_dir, metrics, cfg)
     return out_dir, metrics
+
+
+def eval_context(ecfg: Any, model: str) -> tuple[Any, str | None]:
+    """The retrieval context both models read: eval.context, else the one the tuned model was trained with."""
+    if ecfg.context is not None:
+        return ecfg.context, "eval.context"
+    if not ecfg.context_from_model:
+        return None, None
+    from supportbot.models import adapter_context
+    from supportbot.retrieval.config import ContextConfig
+
+    trained = adapter_context(model)
+    if trained is None:
+        return None, None
+    return ContextConfig.model_validate(trained), "train.context of the tuned model"
 
 
 def retrieve_contexts(

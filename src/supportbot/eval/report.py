@@ -161,7 +161,8 @@ def _retrieval_md(retrieval: dict[str, Any] | None) -> str:
     return (
         f"Both models read the top {retrieval['k']} chunks retrieved from `{retrieval['index_dir']}` before "
         f"each question; the gold article was among them for {fmt(retrieval['recall_at_k'], 'pct')} of the "
-        f"{retrieval['questions_with_gold']} questions with gold articles (recall@{retrieval['k']})."
+        f"{retrieval['questions_with_gold']} questions with gold articles (recall@{retrieval['k']}); "
+        f"setting from {retrieval.get('source', 'eval.context')}."
     )
 
 

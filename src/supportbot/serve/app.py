@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supportbot import __version__
 from supportbot.config import GenerationConfig
+from supportbot.data.render import user_turn
 from supportbot.errors import SupportbotError
 from supportbot.generation import Generation, Messages, build_messages
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
@@ -85,14 +86,23 @@ class _Service:
         metrics: Metrics,
         log_fn: RequestLogFn | None,
         troubleshooter: Troubleshooter | None = None,
+        retriever: Any = None,
     ) -> None:
         self.engine = engine
         self.troubleshooter = troubleshooter
+        self.retriever = retriever
         self.cfg = cfg
         self.gen = gen
         self.metrics = metrics
         self.log_fn = log_fn
         self.guard = Guardrails(cfg.guardrails, on_hit=lambda r, s: metrics.guardrail_hits.labels(r, s).inc())
+
+    async def with_context(self, question: str) -> tuple[str, list[str] | None]:
+        """The user turn with retrieved KB context before the question (as in training), and the chunk ids."""
+        if self.retriever is None:
+            return question, None
+        [ctx] = await asyncio.to_thread(self.retriever.retrieve, [question])
+        return user_turn(question, ctx.merge(None)), ctx.chunk_ids
 
     def params(
         self, messages: Messages, model: str | None, max_new: int | None, field: str, req: Any
@@ -163,10 +173,14 @@ def create_app(
     keys: list[str] | None = None,
     request_log: RequestLogFn | None = None,
     troubleshooter: Troubleshooter | None = None,
+    retriever: Any = None,
 ) -> FastAPI:
-    """Build the API over a loaded engine (HFEngine or VllmEngine) and, optionally, a KB index."""
+    """Build the API over a loaded engine (HFEngine or VllmEngine) and, optionally, a KB index.
+
+    `retriever` (a ContextRetriever) puts retrieved KB context before the question on /generate and chat.
+    """
     metrics = Metrics()
-    svc = _Service(engine, cfg, gen, metrics, request_log, troubleshooter)
+    svc = _Service(engine, cfg, gen, metrics, request_log, troubleshooter, retriever)
     engine.on_batch = lambda size, seconds: metrics.batch_size.observe(size)
 
     @asynccontextmanager
@@ -236,7 +250,8 @@ def create_app(
     @app.post("/generate", response_model=GenerateResponse, responses=ERRORS, tags=["generate"])
     async def generate(req: GenerateRequest) -> GenerateResponse:
         """Answer one prompt (with the configured system prompt)."""
-        messages = build_messages(req.prompt, gen.system_prompt)
+        user, chunk_ids = await svc.with_context(req.prompt)
+        messages = build_messages(user, gen.system_prompt)
         params, public, n_prompt = svc.params(messages, req.model, req.max_new_tokens, "max_new_tokens", req)
         refusal = svc.guard.check_input([req.prompt])
         if refusal is not None:
@@ -254,6 +269,7 @@ def create_app(
             adapter=engine.adapter_dir(params.adapter),
             finish_reason=result.finish_reason,
             guardrail=refusal.rule if refusal else None,
+            context_chunk_ids=chunk_ids,
         )
 
     @app.post(
@@ -266,6 +282,8 @@ def create_app(
         """OpenAI-compatible chat completion; `stream: true` answers with server-sent events."""
         limits.check_messages(req.messages, cfg.limits, "messages")
         messages = _chat_messages(req, gen.system_prompt)
+        if svc.retriever is not None and messages[-1]["role"] == "user":
+            messages[-1]["content"], _ = await svc.with_context(messages[-1]["content"])
         max_new = req.max_completion_tokens or req.max_tokens
         field = "max_completion_tokens" if req.max_completion_tokens else "max_tokens"
         params, public, n_prompt = svc.params(messages, req.model, max_new, field, req)
@@ -507,7 +525,12 @@ def build_app(root_cfg: Any) -> FastAPI:
         "on" if cfg.batching.enabled else "off",
         ", ".join(m["id"] for m in engine.models()),
     )
-    return create_app(engine, cfg, root_cfg.generation, keys, request_log, troubleshooter)
+    retriever = None
+    if cfg.context is not None:
+        from supportbot.retrieval.context import ContextRetriever
+
+        retriever = ContextRetriever(cfg.context)  # builds a missing index from the KB
+    return create_app(engine, cfg, root_cfg.generation, keys, request_log, troubleshooter, retriever)
 
 
 def _setup_logging(level: str) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from supportbot.config import StrictModel
+from supportbot.retrieval.config import ContextConfig
 
 DEFAULT_REFUSAL = (
     "I'm sorry, I can't help with that. I can answer questions about NovaPay accounts, payments and KYC."
@@ -112,6 +113,11 @@ class ServeConfig(StrictModel):
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     troubleshoot: TroubleshootConfig = Field(default_factory=TroubleshootConfig)
+    context: ContextConfig | None = Field(
+        None,
+        description="Put the KB sentences retrieved for each question before it on /generate and chat "
+        "(set it to the train.context a served adapter was trained with). null = no retrieval.",
+    )
     request_log: str | None = Field(None, description="JSONL file of requests/responses (PII redacted).")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -49,6 +49,9 @@ class GenerateResponse(BaseModel):
     adapter: str | None
     finish_reason: Literal["stop", "length", "guardrail"]
     guardrail: str | None = Field(None, description="The rule that refused the request, if any.")
+    context_chunk_ids: list[str] | None = Field(
+        None, description="KB chunks retrieved as context (when serve.context is on), best first."
+    )
 
 
 class TextPart(BaseModel):

@@ -9,6 +9,7 @@ and the summary in run.json. It runs unchanged under `torchrun` / `accelerate la
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import time
@@ -472,7 +473,10 @@ def train(
         if best_eval is not None:
             trainer.model.save_pretrained(run.adapter)
             lm.tokenizer.save_pretrained(run.adapter)
-            (run.adapter / ADAPTER_META).write_text(f'{{"base_model": "{cfg.model.name}"}}\n')
+            meta = {"base_model": cfg.model.name}
+            if t.context is not None:  # eval, chat and export read it to prompt the way training did
+                meta["context"] = t.context.model_dump(mode="json")
+            (run.adapter / ADAPTER_META).write_text(json.dumps(meta) + "\n")
             summary["adapter"] = str(run.adapter)
         run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
         point_last(run)
