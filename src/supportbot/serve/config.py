@@ -31,6 +31,14 @@ class BatchingConfig(StrictModel):
 
     enabled: bool = True
     max_wait_ms: float = Field(10.0, ge=0.0, le=1000.0, description="How long the first request waits.")
+    wait_fraction: float = Field(
+        0.02,
+        ge=0.0,
+        le=0.2,
+        description="Also wait up to this share of the recent batch time (capped at max_adaptive_wait_ms): "
+        "when a batch takes seconds (CPU), waiting ~100 ms more fills it at ~2% extra latency.",
+    )
+    max_adaptive_wait_ms: float = Field(250.0, ge=0.0, le=5000.0)
     max_batch: int = Field(8, ge=1, le=256)
 
 

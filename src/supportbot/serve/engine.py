@@ -270,6 +270,13 @@ class HFEngine:
                 keep.append(job)
         self._pending = keep
 
+    def batch_wait_s(self) -> float:
+        """How long the first request of a batch waits for company: max_wait_ms, or a small share of the
+        recent batch time when that is longer (capped), so slow batches fill up."""
+        b = self.cfg.batching
+        adaptive = min(b.wait_fraction * self._batch_seconds, b.max_adaptive_wait_ms / 1000)
+        return max(b.max_wait_ms / 1000, adaptive)
+
     def _next_batch(self) -> list[Job] | None:
         with self._cv:
             while True:
@@ -284,7 +291,7 @@ class HFEngine:
             if first.call is not None or first.stream or not self.cfg.batching.enabled:
                 return [first]
             batch = [first]
-            until = time.monotonic() + self.cfg.batching.max_wait_ms / 1000
+            until = time.monotonic() + self.batch_wait_s()
             while True:
                 self._take_compatible(batch)
                 remaining = until - time.monotonic()
