@@ -136,6 +136,9 @@ def run_generate(args: argparse.Namespace, gen_cfg: Any) -> dict[str, Any]:
     specs = [("base", args.model)] + ([("adapter_unmerged", args.adapter)] if args.adapter else [])
     for label, spec in specs:
         lm = load_model(spec)
+        lm.model.set_attn_implementation(
+            "sdpa"
+        )  # stock transformers attention (one unpadded request: same speed)
         generate_pass(lm, gen_cfg, prompts[:1], args.max_new_tokens)  # warm-up
         print(f"[{time.strftime('%H:%M:%S')}] generate ({label}): {len(prompts)} requests ...", flush=True)
         variants[label] = generate_pass(lm, gen_cfg, prompts, args.max_new_tokens)

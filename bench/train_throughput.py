@@ -143,6 +143,7 @@ def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
     t = job["train"]
     set_seed(t["seed"])
     lm = load_base_model(job["model"], dtype="float32", device="cpu")
+    lm.model.set_attn_implementation("sdpa")  # transformers' stock attention, not supportbot's sdpa_gqa
     tok = lm.tokenizer
     tok.padding_side = "right"
     data = Path(job["data_dir"])

@@ -310,6 +310,9 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
         model = _from_hub(AutoModelForCausalLM, spec, dtype=torch_dtype)
         tokenizer = _fix_chat_tokens(_from_hub(AutoTokenizer, spec))
     model.to(dev).eval()
+    from supportbot.attention import use_gqa_attention
+
+    use_gqa_attention(model)  # CPU: no KV-cache copy per step under padding masks (see attention.py)
     return LoadedModel(model, tokenizer, spec, None, time.perf_counter() - started)
 
 
