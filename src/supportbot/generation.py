@@ -73,14 +73,28 @@ def encode_batch(tokenizer: Any, batch: list[Messages], device: torch.device) ->
 
 @torch.inference_mode()
 def generate(
-    lm: LoadedModel, batch: list[Messages], cfg: GenerationConfig, max_new_tokens: int | None = None
+    lm: LoadedModel,
+    batch: list[Messages],
+    cfg: GenerationConfig,
+    max_new_tokens: int | None = None,
+    grammars: list[Any] | None = None,
 ) -> list[Generation]:
-    """Generate one answer per conversation in a single batched call."""
+    """Generate one answer per conversation in a single batched call.
+
+    `grammars` (one grounded.guided.ContractGrammar or None per row) constrains those rows' tokens.
+    """
     if cfg.temperature > 0:
         torch.manual_seed(cfg.seed)
     started = time.perf_counter()
     enc = encode_batch(lm.tokenizer, batch, lm.device)
     kwargs = decoding_kwargs(cfg, lm.tokenizer, max_new_tokens)
+    if grammars is not None and any(g is not None for g in grammars):
+        from transformers import LogitsProcessorList
+
+        from supportbot.grounded.guided import GuidedJSON
+
+        prompt_len = enc["input_ids"].shape[1]
+        kwargs["logits_processor"] = LogitsProcessorList([GuidedJSON(grammars, prompt_len)])
     out = lm.model.generate(**enc, **kwargs)  # (batch, prompt + new)
     latency = time.perf_counter() - started
     prompt_len = enc["input_ids"].shape[1]

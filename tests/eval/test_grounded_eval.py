@@ -42,6 +42,7 @@ def test_grounded_eval_of_the_tiny_model_reports_its_invalid_json_honestly(
         f"retrieval.index_dir={grounded_index_dir}",
     ]
     args += ["--set", "generation.max_new_tokens=12", "--set", "eval.batch_size=2"]
+    args += ["--set", "serve.troubleshoot.guided=false"]  # free generation + one repair retry
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "JSON correct after enforcement" in result.output
@@ -107,3 +108,42 @@ def test_metrics_count_correctness_hallucination_and_precision_by_hand(suite: li
     assert m["citation_hallucination_rate_first_try"] == pytest.approx(1 / (n_b + 1))
     assert m["citation_precision"] == pytest.approx((1.0 + n_b / (n_b + 1)) / 2)
     assert m["attempts_mean"] == 2.0 and m["latency_p50_s"] == 2.0
+
+
+def test_guided_grounded_eval_answers_valid_json_citing_only_retrieved_chunks(
+    grounded_index_dir: Path, tmp_path: Path
+) -> None:
+    """With serve.troubleshoot.guided the eval decodes as the guided endpoint does: even random weights
+    produce schema-valid answers on the first try, and every citation is a retrieved chunk."""
+    from supportbot.cli import app
+
+    out = tmp_path / "results"
+    args = [
+        "eval",
+        "-c",
+        "configs/grounded.yaml",
+        "--suite",
+        SUITE,
+        "--model",
+        "tiny-random",
+        "--base",
+        "none",
+    ]
+    args += ["--limit", "2", "--out", str(out), "--no-progress"]
+    for s in (
+        f"retrieval.index_dir={grounded_index_dir}",
+        "serve.troubleshoot.guided=true",
+        "generation.max_new_tokens=160",
+        "eval.batch_size=2",
+    ):
+        args += ["--set", s]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    tuned = metrics["overall"]["tuned"]
+    assert tuned["json_correct"] == 1.0 and tuned["attempts_mean"] == 1.0
+    assert tuned["citation_hallucination_rate"] in (0.0, None)
+    assert metrics["manifest"]["guided"] is True
+    rows = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
+    for r in rows:
+        assert set(r["response"]["citations"]) <= set(r["retrieved"])

@@ -131,8 +131,13 @@ def answer_grounded(
     max_new_tokens: int | None = None,
     retries: int = 1,
     progress: bool = True,
+    guided: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Answer every question not yet in `path` (retrieve → prompt → enforce, batched) and append the rows."""
+    """Answer every question not yet in `path` (retrieve → prompt → enforce, batched) and append the rows.
+
+    With `guided` (serve.troubleshoot.guided, local models only) each row decodes under its ContractGrammar
+    (citations limited to its retrieved chunks), as /v1/troubleshoot then does.
+    """
     from tqdm.auto import tqdm
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,9 +162,14 @@ def answer_grounded(
             convos = [build_grounded_messages(q.request, h) for q, h in zip(batch, hits, strict=True)]
             allowed = [{x.chunk_id for x in h} for h in hits]
 
-            def generate_many(conversations: list[list[dict[str, str]]]) -> list[Attempt]:
+            def generate_many(
+                conversations: list[list[dict[str, str]]], convos: list[Any] = convos, hits: list[Any] = hits
+            ) -> list[Attempt]:
                 size = len(conversations) if answerer.kind == "local" else 1
-                gens = answerer.generate(conversations, gen_cfg, max_new_tokens)
+                if guided:
+                    gens = guided_generate(answerer, conversations, convos, hits, gen_cfg, max_new_tokens)
+                else:
+                    gens = answerer.generate(conversations, gen_cfg, max_new_tokens)
                 return [Attempt(g.text, g, size) for g in gens]
 
             results, made = generate_valid_many(generate_many, convos, allowed, retries)
@@ -173,6 +183,38 @@ def answer_grounded(
             bar.update(len(batch))
     rows = read_answers(path)
     return {q.id: rows[(answerer.label, q.id)] for q in questions if (answerer.label, q.id) in rows}
+
+
+def guided_generate(
+    answerer: Answerer,
+    conversations: list[Any],
+    first_round: list[Any],
+    hits: list[list[Any]],
+    gen_cfg: Any,
+    max_new_tokens: int | None,
+) -> list[Any]:
+    """One batched generate where each row follows its request's ContractGrammar (retrieved ids as citations)."""
+    from supportbot.generation import generate
+    from supportbot.grounded.guided import ContractGrammar, Vocab
+
+    if answerer.lm is None:
+        raise DataError(
+            "guided grounded eval needs a local model (not an endpoint): set serve.troubleshoot.guided false"
+        )
+    vocab = Vocab.of(answerer.lm.tokenizer)
+    budget = max_new_tokens or gen_cfg.max_new_tokens
+    row_hits = [hits[_request_of(conv, first_round)] for conv in conversations]
+    grammars = [ContractGrammar.build(vocab, [h.chunk_id for h in hs], budget) for hs in row_hits]
+    with answerer.context():
+        return generate(answerer.lm, conversations, gen_cfg, max_new_tokens, grammars)
+
+
+def _request_of(conversation: list[Any], first_round: list[list[Any]]) -> int:
+    """Which request a conversation belongs to: a retry extends its first-round conversation."""
+    for i, first in enumerate(first_round):
+        if conversation[: len(first)] == first:
+            return i
+    raise ValueError("a retried conversation does not extend any first-round conversation")
 
 
 def _row(
@@ -309,6 +351,7 @@ def run_grounded_eval(cfg: Any, req: Any) -> tuple[Path, dict[str, Any]]:
     base = default_base(req.model) if req.base is None else (None if req.base.lower() == "none" else req.base)
     gen = cfg.generation
     retries = cfg.serve.troubleshoot.retries
+    guided = cfg.serve.troubleshoot.guided  # answer as the configured /v1/troubleshoot does
     manifest = {
         "mode": "grounded",
         "model": req.model,
@@ -324,6 +367,7 @@ def run_grounded_eval(cfg: Any, req: Any) -> tuple[Path, dict[str, Any]]:
             "config": index.manifest.get("config"),
         },
         "retries": retries,
+        **({"guided": True} if guided else {}),
     }
     eval_id, out_dir = open_results_dir(req, ecfg.out_dir, header["name"], manifest, base)
     started = time.perf_counter()
@@ -334,7 +378,7 @@ def run_grounded_eval(cfg: Any, req: Any) -> tuple[Path, dict[str, Any]]:
         t0 = time.perf_counter()
         answers[a.label] = answer_grounded(
             a, questions, index, k, gen, out_dir / "answers.jsonl", ecfg.batch_size, ecfg.max_new_tokens,
-            retries, req.progress,
+            retries, req.progress, guided,
         )  # fmt: skip
         timings[f"answer_{a.label}_s"] = round(time.perf_counter() - t0, 2)
     metrics = aggregate_grounded(answers, questions, set(index.by_id))
