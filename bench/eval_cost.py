@@ -22,16 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import (  # noqa: E402
-    REPO,
-    RESULTS,
-    command_line,
-    load_average,
-    machine,
-    machine_line,
-    md_table,
-    write_results,
-)
+import benchlib as bl  # noqa: E402
 
 NAME = "eval_cost"
 
@@ -54,7 +45,7 @@ def run_eval(args: argparse.Namespace, out_dir: Path) -> float:
         cmd += ["--set", item]
     print(f"[{time.strftime('%H:%M:%S')}] {' '.join(cmd[2:])}", flush=True)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO)
+    proc = subprocess.run(cmd, cwd=bl.REPO)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"supportbot eval failed with exit code {proc.returncode}")
@@ -148,13 +139,13 @@ def markdown(report: dict[str, Any]) -> str:
 
 `{report["command"]}`
 
-Machine: {machine_line(report["machine"], report["load_average_after"])}
+Machine: {bl.machine_line(report["machine"], report["load_average_after"])}
 
 Eval results: `{s["eval_dir"]}`; max_new_tokens {s["max_new_tokens"]}, batch size {max((m["batch_size"] or 0) for m in s["models"].values())}.
 {f"**Wall time of the whole `supportbot eval` process: {wall:.1f} s.**" if wall else "(not timed here: summarised from existing outputs)"}
 Inside the eval (s): {timing}.
 
-{md_table(header, rows)}
+{bl.md_table(header, rows)}
 
 s/answer is a batched call's latency divided by its batch size; generation s adds up every batched call's
 latency ("resumed": part of the answers came from an earlier, interrupted run of the same eval, so the
@@ -170,16 +161,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--run", action="store_true", help="Run and time a fresh `supportbot eval` first.")
     ap.add_argument("--model", default="smollm2-135m")
     ap.add_argument("--base", default="none", help="'none': the model alone (default); or a base to compare.")
-    ap.add_argument("--config", type=Path, default=REPO / "configs" / "eval.yaml")
+    ap.add_argument("--config", type=Path, default=bl.REPO / "configs" / "eval.yaml")
     ap.add_argument("--limit", type=int, help="Only the first N questions.")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="Eval config override.")
     ap.add_argument(
-        "--results-root", type=Path, default=REPO / "results", help="Where evals write by default."
+        "--results-root", type=Path, default=bl.REPO / "results", help="Where evals write by default."
     )
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=bl.RESULTS)
     args = ap.parse_args(argv)
 
-    m = machine()
+    m = bl.machine()
     wall = None
     if args.run:
         eval_dir = args.eval_dir or args.results_root / "bench-eval-cost"
@@ -188,13 +179,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         eval_dir = args.eval_dir or newest_eval(args.results_root)
     report = {
         "benchmark": NAME,
-        "command": command_line(),
+        "command": bl.command_line(),
         "machine": m,
-        "load_average_after": load_average(),
+        "load_average_after": bl.load_average(),
         "wall_s": _r(wall, 1),
         "summary": summarize(eval_dir),
     }
-    js, md = write_results(args.out, NAME, report, markdown(report))
+    js, md = bl.write_results(args.out, NAME, report, markdown(report))
     print(markdown(report))
     print(f"wrote {js}, {md}")
     return report

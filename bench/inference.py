@@ -37,22 +37,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import (  # noqa: E402
-    REPO,
-    RESULTS,
-    command_line,
-    load_average,
-    machine,
-    machine_line,
-    md_table,
-    percentile,
-    write_results,
-)
+import benchlib as bl  # noqa: E402
 
 NAME = "inference"
 TARGET_RATIO = 3.0
 KEY = "sk-bench-inference-0123456789"
-SUITE = REPO / "eval" / "suites" / "support_100.json"
+SUITE = bl.REPO / "eval" / "suites" / "support_100.json"
 
 
 def questions(n: int) -> list[str]:
@@ -69,8 +59,8 @@ def summarize(latencies: list[float], tokens: int, wall: float, ok: int) -> dict
         "throughput_rps": round(ok / wall, 3) if wall else None,
         "tokens_out": tokens,
         "tokens_per_s": round(tokens / wall, 1) if wall else None,
-        "latency_p50_s": _r(percentile(latencies, 50)),
-        "latency_p95_s": _r(percentile(latencies, 95)),
+        "latency_p50_s": _r(bl.percentile(latencies, 50)),
+        "latency_p95_s": _r(bl.percentile(latencies, 95)),
         "latency_mean_s": _r(statistics.mean(latencies)) if latencies else None,
     }
 
@@ -118,7 +108,7 @@ def generate_pass(lm: Any, gen_cfg: Any, prompts: list[str], max_new_tokens: int
         if first.at is not None:
             ttfts.append(first.at - t0)
     result = summarize(latencies, tokens, time.perf_counter() - started, len(prompts))
-    result["ttft_p50_s"] = _r(percentile(ttfts, 50))
+    result["ttft_p50_s"] = _r(bl.percentile(ttfts, 50))
     result["requests"] = len(prompts)
     return result
 
@@ -190,7 +180,7 @@ def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.P
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)  # torch's intra-op threads in the server
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=REPO, env=env)
+    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=bl.REPO, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + args.start_timeout
     while time.monotonic() < deadline:
@@ -305,8 +295,8 @@ async def server_mode(args: argparse.Namespace, url: str) -> dict[str, Any]:
     ttft = [s[0] for s in singles if s[0] is not None]
     single = {
         "requests": len(singles),
-        "ttft_p50_s": _r(percentile(ttft, 50)),
-        "latency_p50_s": _r(percentile([s[1] for s in singles], 50)),
+        "ttft_p50_s": _r(bl.percentile(ttft, 50)),
+        "latency_p50_s": _r(bl.percentile([s[1] for s in singles], 50)),
         "tokens_per_s": _r(sum(s[2] for s in singles) / max(1e-9, sum(s[1] for s in singles)), 1),
     }
     before = batch_sizes(url)
@@ -348,7 +338,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"`{report['command']}`",
         "",
-        f"Machine: {machine_line(report['machine'], report['load_average_after'])}",
+        f"Machine: {bl.machine_line(report['machine'], report['load_average_after'])}",
         "",
         f"Model {report['model']}, greedy, max_new_tokens {report['max_new_tokens']}, support_100 questions.",
         "",
@@ -386,7 +376,7 @@ def markdown(report: dict[str, Any]) -> str:
                 ld.get("mean_batch_size"),
             ]
         )
-    out.append(md_table(header, rows))
+    out.append(bl.md_table(header, rows))
     out.append("")
     out.append(
         "TTFT: for model.generate the first new token; for the server the first streamed text of a few sequential "
@@ -429,7 +419,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--threads", type=int, help="torch threads for generate and the servers (default: torch's)."
     )
-    ap.add_argument("--server-config", type=Path, default=REPO / "configs" / "serve.yaml")
+    ap.add_argument("--server-config", type=Path, default=bl.REPO / "configs" / "serve.yaml")
     ap.add_argument(
         "--server-set",
         action="append",
@@ -442,18 +432,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     ap.add_argument("--timeout", type=float, default=600.0, help="Client timeout per request (s).")
     ap.add_argument("--start-timeout", type=float, default=300.0, help="Seconds to wait for /readyz.")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=bl.RESULTS)
     ap.add_argument("--name", default=NAME, help="Results file stem (default: inference).")
     args = ap.parse_args(argv)
 
     from supportbot.config import load_config
 
     gen_cfg = load_config(args.server_config, [f"model.name={args.model}"]).generation
-    m = machine()
-    print(f"machine: {machine_line(m)}", flush=True)
+    m = bl.machine()
+    print(f"machine: {bl.machine_line(m)}", flush=True)
     report: dict[str, Any] = {
         "benchmark": NAME,
-        "command": command_line(),
+        "command": bl.command_line(),
         "machine": m,
         "model": args.model,
         "mode": args.mode,
@@ -476,7 +466,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "other_non_200": other,
             "ok": lost + s5 + other == 0,
         }
-    report["load_average_after"] = load_average()
+    report["load_average_after"] = bl.load_average()
     if report.get("generate") and "batching_on" in report.get("load", {}):
         one = report["generate"]["variants"]["base"]
         batched = report["load"]["batching_on"]["load"]
@@ -488,7 +478,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "target": TARGET_RATIO,
             "target_met": min(rps, tps) >= TARGET_RATIO,  # both measures must clear it
         }
-    js, md = write_results(args.out, args.name, report, markdown(report))
+    js, md = bl.write_results(args.out, args.name, report, markdown(report))
     print(markdown(report))
     print(f"wrote {js}, {md}")
     if report.get("integrity") and not report["integrity"]["ok"]:

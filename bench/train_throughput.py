@@ -38,16 +38,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import (  # noqa: E402
-    REPO,
-    RESULTS,
-    command_line,
-    load_average,
-    machine,
-    machine_line,
-    md_table,
-    write_results,
-)
+import benchlib as bl  # noqa: E402
 
 NAME = "train_throughput"
 TARGET_RATIO = 1.5
@@ -291,7 +282,7 @@ def plan(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     t = cfg.train
     data_dir = Path(args.data_dir or t.data_dir)
     if not data_dir.is_absolute() and not data_dir.exists():
-        data_dir = REPO / data_dir
+        data_dir = bl.REPO / data_dir
     tok = load_tokenizer(args.model)
     system_prompt = cfg.generation.system_prompt
     full = render_split(data_dir / "train.jsonl", tok, system_prompt, t.max_length, None)
@@ -352,7 +343,7 @@ def run_side(side: str, job: dict[str, Any], work: Path, timeout: float) -> dict
     kind = "baseline" if side == "baseline" else "supportbot"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(job_path), str(out_path)]
     print(f"[{time.strftime('%H:%M:%S')}] {side}: training ...", flush=True)
-    proc = subprocess.run(cmd, cwd=REPO, env=env, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=bl.REPO, env=env, timeout=timeout)
     if proc.returncode != 0 or not out_path.is_file():
         raise SystemExit(f"{side} worker failed with exit code {proc.returncode}")
     return json.loads(out_path.read_text())
@@ -497,9 +488,9 @@ def markdown(report: dict[str, Any]) -> str:
 
 `{report["command"]}`{reused}
 
-Machine: {machine_line(report["machine"], report["load_average_after"])}
+Machine: {bl.machine_line(report["machine"], report["load_average_after"])}
 
-{md_table(header, rows)}
+{bl.md_table(header, rows)}
 
 **supportbot (the recipe, {report["config"]}) / baseline real tokens/s = {report["ratio"]:.2f}x** (target >=
 {TARGET_RATIO}x: {verdict}); loss curves equal within noise: **{"yes" if loss["equal_within_noise"] else "no"}**
@@ -536,7 +527,7 @@ def settings_line(side: str, job: dict[str, Any], result: dict[str, Any]) -> str
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(REPO))
+        return str(path.resolve().relative_to(bl.REPO))
     except ValueError:
         return str(path)
 
@@ -547,7 +538,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument(
         "--model", default="smollm2-135m", help="Base model spec (default: the embedded default)."
     )
-    ap.add_argument("--config", type=Path, default=REPO / "configs" / "sft.yaml", help="supportbot's recipe.")
+    ap.add_argument(
+        "--config", type=Path, default=bl.REPO / "configs" / "sft.yaml", help="supportbot's recipe."
+    )
     ap.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="Override the recipe (all sides)."
     )
@@ -579,7 +572,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "them again; only sides it lacks (e.g. a new --variant) are trained.",
     )
     ap.add_argument("--timeout", type=float, default=1800, help="Seconds allowed per side.")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=bl.RESULTS)
     ap.add_argument("--name", default=NAME, help="Results file stem (default: train_throughput).")
     ap.add_argument("--worker", nargs=3, metavar=("SIDE", "JOB", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -588,8 +581,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
 
     variants = dict(parse_variant(v) for v in args.variant)
-    m = machine()
-    print(f"machine: {machine_line(m)}", flush=True)
+    m = bl.machine()
+    print(f"machine: {bl.machine_line(m)}", flush=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sb-bench-train-") as tmp:
         job = plan(args, Path(tmp))
@@ -606,7 +599,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 continue
             side_job = {**job, "overrides": job["overrides"] + job["variants"].get(side, [])}
             results[side] = run_side(side, side_job, Path(tmp), args.timeout)
-    load_after = load_average()
+    load_after = bl.load_average()
 
     plain = results["baseline"]
     sides: dict[str, Any] = {}
@@ -636,7 +629,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ratio = sides["supportbot"]["ratio_vs_baseline"]
     report = {
         "benchmark": NAME,
-        "command": command_line(),
+        "command": bl.command_line(),
         "machine": m,
         "load_average_after": load_after,
         "model": args.model,
@@ -658,7 +651,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     args.out.mkdir(parents=True, exist_ok=True)
     plot(report, args.out / f"{args.name}.png")
-    js, md = write_results(args.out, args.name, report, markdown(report))
+    js, md = bl.write_results(args.out, args.name, report, markdown(report))
     print(markdown(report))
     print(f"wrote {js}, {md}, {args.out / (args.name + '.png')}")
     return report

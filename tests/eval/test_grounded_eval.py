@@ -15,12 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 SUITE = str(REPO / "eval" / "suites" / "grounded_100.json")
 
 
-def test_grounded_eval_of_the_tiny_model_reports_its_invalid_json_honestly(
-    grounded_index_dir: Path, tmp_path: Path
-) -> None:
-    from supportbot.cli import app
-
-    out = tmp_path / "results"
+def grounded_args(index_dir: Path, out: Path, limit: int, *sets: str) -> list[str]:
+    """`supportbot eval` of tiny-random (no base) on the first `limit` grounded_100 questions."""
     args = [
         "eval",
         "-c",
@@ -32,16 +28,19 @@ def test_grounded_eval_of_the_tiny_model_reports_its_invalid_json_honestly(
         "--base",
         "none",
     ]
-    args += [
-        "--limit",
-        "3",
-        "--out",
-        str(out),
-        "--no-progress",
-        "--set",
-        f"retrieval.index_dir={grounded_index_dir}",
-    ]
-    args += ["--set", "generation.max_new_tokens=12", "--set", "eval.batch_size=2"]
+    args += ["--limit", str(limit), "--out", str(out), "--no-progress"]
+    for s in (f"retrieval.index_dir={index_dir}", *sets):
+        args += ["--set", s]
+    return args
+
+
+def test_grounded_eval_of_the_tiny_model_reports_its_invalid_json_honestly(
+    grounded_index_dir: Path, tmp_path: Path
+) -> None:
+    from supportbot.cli import app
+
+    out = tmp_path / "results"
+    args = grounded_args(grounded_index_dir, out, 3, "generation.max_new_tokens=12", "eval.batch_size=2")
     args += ["--set", "serve.troubleshoot.guided=false"]  # free generation + one repair retry
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -118,25 +117,8 @@ def test_guided_grounded_eval_answers_valid_json_citing_only_retrieved_chunks(
     from supportbot.cli import app
 
     out = tmp_path / "results"
-    args = [
-        "eval",
-        "-c",
-        "configs/grounded.yaml",
-        "--suite",
-        SUITE,
-        "--model",
-        "tiny-random",
-        "--base",
-        "none",
-    ]
-    args += ["--limit", "2", "--out", str(out), "--no-progress"]
-    for s in (
-        f"retrieval.index_dir={grounded_index_dir}",
-        "serve.troubleshoot.guided=true",
-        "generation.max_new_tokens=160",
-        "eval.batch_size=2",
-    ):
-        args += ["--set", s]
+    sets = ("serve.troubleshoot.guided=true", "generation.max_new_tokens=160", "eval.batch_size=2")
+    args = grounded_args(grounded_index_dir, out, 2, *sets)
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
