@@ -231,3 +231,16 @@ def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, mon
     assert "train: 8" in card and "sha256:tiny-splits" in card
     index = json.loads((tmp_path / "registry" / "index.json").read_text())
     assert index["models"]["supportbot"]["versions"][0]["metrics"]["win_rate"] == entry.metrics["win_rate"]
+
+
+def test_export_keeps_the_retrieval_context_the_adapter_was_trained_with(tmp_path, monkeypatch):
+    from supportbot.models import adapter_context
+
+    run = make_run(tmp_path / "runs" / "r1", seed=1)
+    ctx = {"index_dir": "indexes/sample", "kb_dir": "data/sample/kb", "k": 3, "max_sentences": 4}
+    meta = run / "adapter" / "supportbot.json"
+    meta.write_text(json.dumps({"base_model": "tiny-random", "context": ctx}))
+    root = tmp_path / "registry"
+    export_run(run, "v1.0", root, name="helpdesk")
+    monkeypatch.setenv("SUPPORTBOT_REGISTRY", str(root))
+    assert adapter_context("registry:helpdesk@v1.0") == ctx

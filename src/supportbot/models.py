@@ -238,6 +238,10 @@ def adapter_context(spec: str) -> dict[str, Any] | None:
 
     Read from the adapter's supportbot.json, or for older runs from the run dir's config.yaml.
     """
+    if spec.startswith("registry:"):
+        from supportbot.registry import resolve_reference
+
+        spec = str(resolve_reference(spec))
     adapter_dir = resolve_adapter_dir(spec) if _looks_like_path(spec) else None
     if adapter_dir is None:
         return None

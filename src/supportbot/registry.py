@@ -373,7 +373,7 @@ def export_run(
     """
     import yaml
 
-    from supportbot.models import adapter_base_model, load_model
+    from supportbot.models import adapter_base_model, adapter_context, load_model
 
     if not _VERSION.match(version):
         raise RegistryError(f"--version {version!r}: use a version like v1.0 or 1.2.3")
@@ -406,7 +406,11 @@ def export_run(
     lm.model.save_pretrained(target, safe_serialization=True)
     lm.tokenizer.save_pretrained(target)
     lm.model.generation_config.save_pretrained(target)
-    (target / "supportbot.json").write_text(json.dumps({"base_model": base, "version": version}) + "\n")
+    meta: dict[str, Any] = {"base_model": base, "version": version}
+    trained_context = adapter_context(str(adapter_dir))
+    if trained_context is not None:  # eval and chat prompt the exported adapter the way it was trained
+        meta["context"] = trained_context
+    (target / "supportbot.json").write_text(json.dumps(meta) + "\n")
     (target / "training_args.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
     (target / "README.md").write_text(model_card(entry, manifest, yaml.safe_dump(resolved, sort_keys=False)))
     if merge or gguf:
