@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,22 +34,11 @@ def _cpu_model() -> str:
 
 
 def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return (
-            out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else None
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    """Short HEAD commit, "+dirty" when the tracked tree had changes (the run dir's provenance helper)."""
+    from supportbot.train.rundir import git_commit
+
+    git = git_commit(REPO)
+    return git["commit"][:7] + ("+dirty" if git["dirty"] else "") if git["commit"] else None
 
 
 def machine() -> dict[str, Any]:

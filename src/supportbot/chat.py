@@ -26,10 +26,10 @@ def with_context(question: str, retriever: Any = None) -> str:
 
 
 def compare_answers(
-    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, retriever: Any = None
+    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages
 ) -> tuple[str, str]:
     """(base answer, tuned answer) to one question: the same model with its LoRA adapter off, then on."""
-    messages = build_messages(with_context(question, retriever), cfg.system_prompt, history)
+    messages = build_messages(question, cfg.system_prompt, history)
     with lm.model.disable_adapter():
         base = generate(lm, [messages], cfg)[0].text
     tuned = generate(lm, [messages], cfg)[0].text
@@ -37,18 +37,13 @@ def compare_answers(
 
 
 def show_comparison(
-    lm: LoadedModel,
-    question: str,
-    cfg: GenerationConfig,
-    history: Messages,
-    console: Console,
-    retriever: Any = None,
+    lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console
 ) -> str:
     """Print base and tuned answers side by side; return the tuned one."""
     from rich.table import Table
 
     with console.status("answering with the base and the tuned model…"):
-        base, tuned = compare_answers(lm, question, cfg, history, retriever)
+        base, tuned = compare_answers(lm, question, cfg, history)
     table = Table(show_lines=True, expand=True)
     table.add_column(f"base: {lm.name}", ratio=1)
     table.add_column(f"tuned: {lm.adapter}", ratio=1)
@@ -57,17 +52,10 @@ def show_comparison(
     return tuned
 
 
-def answer(
-    lm: LoadedModel,
-    question: str,
-    cfg: GenerationConfig,
-    history: Messages,
-    console: Console,
-    retriever: Any = None,
-) -> str:
+def answer(lm: LoadedModel, question: str, cfg: GenerationConfig, history: Messages, console: Console) -> str:
     """Stream one answer to the console and return its text."""
     pieces = []
-    messages = build_messages(with_context(question, retriever), cfg.system_prompt, history)
+    messages = build_messages(question, cfg.system_prompt, history)
     for piece in stream(lm, messages, cfg):
         pieces.append(piece)
         console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
@@ -85,7 +73,7 @@ def run_chat(
     console = Console()
     history: Messages = []
     if question is not None:
-        answer(lm, question, cfg, history, console, retriever)
+        answer(lm, with_context(question, retriever), cfg, history, console)
         return
     label = lm.name + (f" + {lm.adapter}" if lm.adapter else "")
     console.print(f"[bold]supportbot chat[/bold] — {label}. {HELP}")
@@ -115,12 +103,12 @@ def run_chat(
                 comparing = not comparing
                 console.print(f"[dim]compare mode {'on' if comparing else 'off'}[/dim]")
                 continue
-            show_comparison(lm, once, cfg, history, console, retriever)
+            show_comparison(lm, with_context(once, retriever), cfg, history, console)
             continue
         if comparing:
-            reply = show_comparison(lm, text, cfg, history, console, retriever)
+            reply = show_comparison(lm, with_context(text, retriever), cfg, history, console)
             history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]
             continue
         console.print("[bold green]bot>[/bold green] ", end="")
-        reply = answer(lm, text, cfg, history, console, retriever)
+        reply = answer(lm, with_context(text, retriever), cfg, history, console)
         history += [{"role": "user", "content": text}, {"role": "assistant", "content": reply}]

@@ -72,7 +72,8 @@ class ContextRetriever:
         """The top-k chunks for each question, compressed to the best sentences when configured."""
         if not questions:
             return []
-        hits = self.index.search_many(questions, self.cfg.k)
+        qvecs = self.index.embedder.encode(questions)  # once: for the search and the sentence choice
+        hits = self.index.search_many(questions, self.cfg.k, qvecs)
         ids = [[h.chunk_id for h in hs] for hs in hits]
         if self.cfg.max_sentences is None:
             return [
@@ -80,7 +81,6 @@ class ContextRetriever:
                 for cids, hs in zip(ids, hits, strict=True)
             ]
         self._chunk_sentences([cid for cids in ids for cid in cids])
-        qvecs = self.index.embedder.encode(questions)
         return [self._best_sentences(cids, q) for cids, q in zip(ids, qvecs, strict=True)]
 
     def _best_sentences(self, chunk_ids: list[str], qvec: np.ndarray) -> RetrievedContext:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from supportbot.errors import DataError
 from supportbot.retrieval.bm25 import BM25
 from supportbot.retrieval.chunk import Chunk, chunk_articles, kb_hash, load_articles
@@ -140,13 +142,17 @@ class HybridIndex:
         """The k best chunks for a query: BM25 and dense rankings fused by weighted RRF."""
         return self.search_many([query], k)[0]
 
-    def search_many(self, queries: list[str], k: int | None = None) -> list[list[Hit]]:
-        """`search` for several queries, embedding them in one batch."""
+    def search_many(
+        self, queries: list[str], k: int | None = None, query_vectors: np.ndarray | None = None
+    ) -> list[list[Hit]]:
+        """`search` for several queries, embedding them in one batch (or using `query_vectors`)."""
         k = k or self.cfg.top_k
         for q in queries:
             if not q.strip():
                 raise DataError("search: a query is empty")
-        qvecs = self.embedder.encode(queries) if self.cfg.dense_weight > 0 and queries else None
+        qvecs = query_vectors
+        if qvecs is None and self.cfg.dense_weight > 0 and queries:
+            qvecs = self.embedder.encode(queries)
         n = max(self.cfg.candidates, k)
         results = []
         for i, query in enumerate(queries):
@@ -155,7 +161,7 @@ class HybridIndex:
             if self.cfg.bm25_weight > 0:
                 rankings.append([self.chunks[j].chunk_id for j, _ in self.bm25.top(query, n)])
                 weights.append(self.cfg.bm25_weight)
-            if qvecs is not None:
+            if qvecs is not None and self.cfg.dense_weight > 0:
                 rankings.append([cid for cid, _ in self.store.search(qvecs[i], n)])
                 weights.append(self.cfg.dense_weight)
             fused = rrf_fuse(rankings, weights, self.cfg.rrf_k)[:k]
