@@ -31,6 +31,8 @@ from supportbot.train.callbacks import (
     peak_memory_mb,
     perplexity,
 )
+from supportbot.train.dropout import use_fast_lora_dropout
+from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 from supportbot.train.rundir import (
     RunDir,
     create_run_dir,
@@ -165,11 +167,34 @@ class EpochSeededSampler(torch.utils.data.Sampler[int]):
 
 
 def _make_trainer_class() -> type:
-    """Trainer that counts real (non-padding) tokens and strips the count before the forward pass."""
+    """Trainer that counts real (non-padding) tokens, strips the count before the forward pass and computes
+    the loss on labelled positions only where it can (train/loss.py)."""
     from transformers import Trainer
 
     class SupportbotTrainer(Trainer):
         counter = TokenCounter()
+        labelled_loss = True
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
+            """Labelled-positions loss when the model, the run and the options allow; else the stock path."""
+            parts = plain_head_parts(model) if self._labelled_loss_ok(model, inputs) else None
+            if parts is None:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            inputs = dict(inputs)
+            labels = inputs.pop("labels")
+            loss = labelled_positions_loss(*parts, inputs, labels, num_items_in_batch)
+            return (loss, {"loss": loss}) if return_outputs else loss
+
+        def _labelled_loss_ok(self, model, inputs) -> bool:
+            # Calling the decoder directly would bypass a DDP wrapper's gradient sync: one process only.
+            return (
+                self.labelled_loss
+                and "labels" in inputs
+                and self.args.world_size == 1
+                and model is self.accelerator.unwrap_model(model)
+                and self.label_smoother is None
+                and self.compute_loss_func is None
+            )
 
         def training_step(self, model, inputs, num_items_in_batch=None):  # type: ignore[override]
             """One micro-batch; adds its real tokens to the counter."""
@@ -347,6 +372,8 @@ def train(
     lm = load_for_training(cfg.model.name, quant, precision, int(os.environ.get("LOCAL_RANK", "0")))
     model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
     model.config.use_cache = False
+    if t.fast_lora_dropout and not torch.cuda.is_available():
+        use_fast_lora_dropout(model)  # CPU: torch's per-element dropout draws were ~11% of a step
     params = param_report(model)
 
     # 3. Data, rendered with the chat template (labels on the answer only).
@@ -389,6 +416,7 @@ def train(
     # 4. Trainer with our callbacks (metrics first so TensorBoard sees tokens/s, memory and perplexity).
     trainer_cls = _make_trainer_class()
     trainer_cls.counter = TokenCounter()
+    trainer_cls.labelled_loss = t.labelled_loss
     args = _training_args(cfg, run, precision, world)
     metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world)
     divergence_cb = DivergenceCallback(t.divergence_factor)
