@@ -47,7 +47,7 @@ def test_train_throughput_trains_both_sides_on_the_same_real_tokens_and_writes_j
     data = write_tiny_splits(tmp_path / "processed")
     out = tmp_path / "results"
     sets = [
-        "train.lora.top_layers=1",
+        "train.lora.top_layers=null",  # no extra "recipe" side: the smoke run trains two sides
         "train.max_length=96",
         "train.micro_batch_size=2",
         "train.grad_accum=1",
