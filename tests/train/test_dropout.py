@@ -17,7 +17,7 @@ def test_drops_the_asked_share_and_keeps_the_mean(p):
     y = FastDropout(p).train()(x)
     dropped = (y == 0).float().mean().item()
     assert abs(dropped - p) < 4 * (p * (1 - p) / x.numel()) ** 0.5 + 1e-4
-    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - p)))
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - round(p * 2**16) / 2**16)))
     assert abs(y.mean().item() - 1.0) < 0.01
 
 
@@ -38,7 +38,7 @@ def test_gradient_is_masked_and_scaled():
     x = torch.randn(64, 32, requires_grad=True)
     y = FastDropout(0.25).train()(x)
     y.sum().backward()
-    expected = (y.detach() != 0).float() / 0.75
+    expected = (y.detach() != 0).float() / 0.75  # 0.25 is a multiple of 2^-16: exact
     assert torch.allclose(x.grad, expected)
 
 

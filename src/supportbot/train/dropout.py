@@ -2,9 +2,11 @@
 
 PEFT puts an `nn.Dropout` in front of every LoRA branch (7 per transformer block). On CPU, torch draws each
 dropout mask element by element (`bernoulli_`), and those draws were ~11% of a LoRA training step of the
-embedded default, more than the attention. `FastDropout` draws the same Bernoulli(1 - p) keep-mask from
-random 32-bit integers (one 64-bit draw feeds two elements), about 3x faster, and scales kept values by
-1 / (1 - p) exactly like `nn.Dropout`. Masks stay independent per module and per step and follow torch's seed.
+embedded default, more than the attention. `FastDropout` draws the keep-mask from random 16-bit words (one
+64-bit draw feeds four elements), ~4x faster than `nn.Dropout` forward and backward. The drop probability is p
+rounded to a multiple of 2^-16 (0.05 -> 0.0500031), and kept values are scaled by 1 / (1 - that p), so the
+output's expectation is the input exactly, as with `nn.Dropout`. Masks are independent per module and per step
+and follow torch's seed.
 """
 
 from __future__ import annotations
@@ -14,27 +16,28 @@ from typing import Any
 import torch
 from torch import nn
 
-_INT32_SPAN = 2**32
+_WORD = 2**16  # mask resolution: one 16-bit random word per element
 
 
 class FastDropout(nn.Module):
-    """Inverted dropout with probability `p`, masks drawn from 32-bit random integers."""
+    """Inverted dropout with probability `p` (to 2^-16), masks drawn from 16-bit random words."""
 
     def __init__(self, p: float) -> None:
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
-        # P(bits < threshold) = p for bits uniform over the int32 range (resolution 2^-32).
-        self.threshold = round(p * _INT32_SPAN) - 2**31
+        dropped_words = round(p * _WORD)  # P(word < threshold) = dropped_words / 2^16 for uniform int16 words
+        self.threshold = dropped_words - _WORD // 2
+        self.scale = 1.0 / (1.0 - dropped_words / _WORD)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0.0:
             return x
         n = x.numel()
-        words = torch.randint(-(2**63), 2**63 - 1, ((n + 1) // 2,), dtype=torch.int64, device=x.device)
-        keep = words.view(torch.int32)[:n].view(x.shape) >= self.threshold
-        return x * (keep.to(x.dtype) * (1.0 / (1.0 - self.p)))
+        words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device)
+        keep = words.view(torch.int16)[:n].view(x.shape) >= self.threshold
+        return x * keep.to(x.dtype).mul_(self.scale)  # (torch.where with scalars is ~3x slower here)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
