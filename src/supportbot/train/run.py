@@ -182,7 +182,10 @@ def _make_trainer_class() -> type:
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
             inputs = dict(inputs)
             labels = inputs.pop("labels")
-            loss = labelled_positions_loss(*parts, inputs, labels, num_items_in_batch)
+            # Like the stock path: the token-count normalisation only where the Trainer will not divide by the
+            # accumulation steps itself.
+            count = num_items_in_batch if self.model_accepts_loss_kwargs else None
+            loss = labelled_positions_loss(*parts, inputs, labels, count)
             return (loss, {"loss": loss}) if return_outputs else loss
 
         def _labelled_loss_ok(self, model, inputs) -> bool:
