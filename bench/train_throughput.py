@@ -596,15 +596,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     variants = dict(parse_variant(v) for v in args.variant)
     m = bl.machine()
-    from supportbot.config import load_config
-
-    recipe_top = load_config(args.config, args.set).train.lora.top_layers
-    if recipe_top and "supportbot[recipe]" not in variants:
-        variants = {"supportbot[recipe]": [f"train.lora.top_layers={recipe_top}"], **variants}
     print(f"machine: {bl.machine_line(m)}", flush=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sb-bench-train-") as tmp:
         job = plan(args, Path(tmp))
+        recipe_top = job["train"]["lora"]["top_layers"]
+        if recipe_top and "supportbot[recipe]" not in variants:
+            variants = {"supportbot[recipe]": [f"train.lora.top_layers={recipe_top}"], **variants}
         job["variants"] = variants
         print(
             f"{job['data']['examples_rendered']} examples, {job['data']['real_tokens']} real tokens; baseline "

@@ -23,7 +23,7 @@ def test_drops_the_asked_share_and_keeps_the_mean(p):
 
 def test_odd_sizes_seeded_and_off_in_eval():
     drop = FastDropout(0.3).train()
-    x = torch.randn(3, 5, 7)  # odd element count: half a 64-bit word is left over
+    x = torch.randn(3, 5, 7)  # 105 elements, not a multiple of 4: part of a 64-bit word is left over
     torch.manual_seed(1)
     a = drop(x)
     torch.manual_seed(1)

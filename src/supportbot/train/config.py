@@ -84,7 +84,7 @@ class TrainConfig(StrictModel):
     )
     fast_lora_dropout: bool = Field(
         True,
-        description="CPU: draw LoRA dropout masks from 16-bit random words (~4x faster than torch's; p to 2^-16).",
+        description="CPU: draw LoRA dropout masks from 16-bit random words (~2x faster than torch's; p to 2^-16).",
     )
     seed: int = 42
     threads: int | None = Field(
