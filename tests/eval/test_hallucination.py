@@ -62,3 +62,10 @@ def test_unsupported_sentence_needs_a_similar_source_sentence(sources: str) -> N
     assert not courtesy.hallucinated
     refusal = det.check("I'm sorry, but I can't help with that.", QUESTIONS[2]["reference_answer"])
     assert not refusal.hallucinated
+
+
+def test_list_numbers_citations_and_the_pronoun_one_are_not_specifics() -> None:
+    answer = "1. Open Cards [KB-026#1].\n2) Tap the one you use.\n  3. Confirm with KB-007#0 and 4 digits."
+    assert extract_specifics(answer) == {"num:4"}
+    assert extract_specifics("Version 1.5 costs ₹1, step 2 of 3.") == {"num:1.5", "num:1", "num:2", "num:3"}
+    assert "code:KB-026" in extract_specifics("See article KB-026 for details.")  # an id, not a citation

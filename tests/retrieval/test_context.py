@@ -51,3 +51,30 @@ def test_missing_index_is_built_from_the_kb(sample_kb: Path, tmp_path: Path):
     cfg = ContextConfig(index_dir=str(tmp_path / "idx"), kb_dir=str(sample_kb), k=1)
     [ctx] = ContextRetriever(cfg).retrieve(["How do I close my account?"])
     assert (tmp_path / "idx" / "manifest.json").is_file() and len(ctx.chunk_ids) == 1
+
+
+def test_oracle_adds_the_kb_sentences_an_answer_restates_only_when_asked(sample_index):
+    cfg = ContextConfig(k=1, max_sentences=2, oracle_sentences=2)
+    retriever = ContextRetriever(cfg, index=sample_index)
+    row = {
+        "id": "x2",
+        "inputs": {"question": "What are the video KYC service hours?", "context": None},
+        "outputs": {"answer": "Each OTP is valid for 120 seconds. Zebras have black and white stripes."},
+    }
+    [plain] = retriever.attach([row])
+    [oracle] = retriever.attach([row], oracle=True)
+    assert "120 seconds" not in plain["inputs"]["context"]
+    assert "120 seconds" in oracle["inputs"]["context"]  # the OTP article's sentence, though not retrieved
+    assert oracle["retrieved_chunk_ids"] == plain["retrieved_chunk_ids"]  # recall still measures retrieval
+    [ctx] = retriever.with_oracle(
+        retriever.retrieve([row["inputs"]["question"]]),
+        [row["inputs"]["question"]],
+        [row["outputs"]["answer"]],
+    )
+    added = [(cid, t) for cid, t in ctx.passages if "120 seconds" in t]
+    assert len(ctx.passages) <= 2 + 2 and len(added) == 1 and added[0][0].startswith("KB-014")
+    # placed by similarity to the question like retrieved sentences: for a KYC question OTP lines rank last
+    kinds = [cid in ctx.chunk_ids for cid, _ in ctx.passages]
+    assert kinds == sorted(kinds, reverse=True) and not kinds[-1]
+    # nothing in the KB restates the zebra sentence: no filler is added for it
+    assert not any("ebra" in t for _, t in ctx.passages)

@@ -4,6 +4,8 @@ An answer's *sources* are the question, the reference answer and the knowledge-b
 cites. A *specific* is a checkable token: a number or amount, a time, an error code, a URL or e-mail, a
 menu path segment (``Profile > Settings``), a product/feature name in Title Case or CamelCase, a quoted
 name, or a `command`. A specific is unsupported when its normalised form is absent from the sources.
+Not specifics: list numbering ("1. Open ..."), chunk-id citations ("[KB-026#1]", which the grounded eval
+checks against the retrieved chunks) and the word "one" (mostly a pronoun: "the one you used").
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from supportbot.eval.textmetrics import is_clarification, is_refusal
 
 _NUMBER_WORDS = {
     "zero": 0,
-    "one": 1,
     "two": 2,
     "three": 3,
     "four": 4,
@@ -52,6 +53,9 @@ _PLEASANTRY = re.compile(
     r"feel free|thank(s| you)|you'?re welcome|sorry (for|about) (the|any) (trouble|inconvenience))\b",
     re.I,
 )
+# Not claims: list numbering ("1. Open ...") and chunk-id citations ("[KB-026#1]", checked by the grounded eval).
+_LIST_NUMBER = re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)](?=\s)")
+_CHUNK_CITATION = re.compile(r"\[?\b[A-Za-z][\w.-]*#\d+\b\]?")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+(?=[A-Z])")
 
 
@@ -102,7 +106,7 @@ def _menu_segments(match: str) -> list[str]:
 def extract_specifics(text: str) -> set[str]:
     """Normalised specifics stated in a text (see the module docstring for the kinds)."""
     found: set[str] = set()
-    rest = text
+    rest = _CHUNK_CITATION.sub(" ", _LIST_NUMBER.sub(" ", text))
     for rx, kind in ((_URL, "url"), (_EMAIL, "email")):
         for m in rx.finditer(rest):
             found.add(f"{kind}:{m.group(0).rstrip('.,;:').lower()}")

@@ -83,3 +83,12 @@ class ContextConfig(StrictModel):
         description="Keep only the N sentences of the retrieved chunks most similar to the question (each "
         "still labelled with its chunk id): ~4x fewer prompt tokens than whole chunks. null = whole chunks.",
     )
+    oracle_sentences: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="Training only (RAFT's oracle passage): also show up to N KB sentences that best support "
+        "each training answer, so the facts in the target can be copied from the context instead of being "
+        "memorised (with 4 retrieved sentences only ~half of the answers' specifics are in the context). "
+        "Eval, serving and the val split retrieve by the question alone. 0 = off.",
+    )

@@ -17,6 +17,9 @@ import numpy as np
 
 from supportbot.retrieval.config import ContextConfig
 
+# An answer sentence this similar to a KB sentence restates it (MiniLM cosine; paraphrases score ~0.6-0.9).
+ORACLE_MIN_SIMILARITY = 0.5
+
 
 @dataclass(frozen=True)
 class RetrievedContext:
@@ -95,9 +98,65 @@ class ContextRetriever:
         best = sorted(scored, key=lambda t: (-t[0], t[1]))[: self.cfg.max_sentences]
         return RetrievedContext(chunk_ids, [(cid, sent) for _, _, cid, sent in best])
 
-    def attach(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Copies of prepared examples whose `inputs.context` is the retrieved passages + their own context."""
-        contexts = self.retrieve([r["inputs"]["question"] for r in rows])
+    def with_oracle(
+        self, contexts: list[RetrievedContext], questions: list[str], answers: list[str]
+    ) -> list[RetrievedContext]:
+        """Contexts plus, for each answer, the KB sentences that best support its sentences (training only).
+
+        Each answer sentence brings its two most similar KB sentences (cosine >= `ORACLE_MIN_SIMILARITY`),
+        best matches first, up to `oracle_sentences` new ones per example. All passages are then ordered by their
+        similarity to the question, the same order retrieval uses, so an oracle sentence's position does not
+        give it away.
+        """
+        n = self.cfg.oracle_sentences
+        if n == 0 or not contexts:
+            return contexts
+        all_ids = list(self.index.by_id)
+        self._chunk_sentences(all_ids)
+        owners = [(cid, s) for cid in all_ids for s in self._sentences[cid][0]]
+        kb_vecs = np.concatenate([self._sentences[cid][1] for cid in all_ids if self._sentences[cid][0]])
+        qvecs = self.index.embedder.encode(questions)
+        out = []
+        for ctx, qvec, answer in zip(contexts, qvecs, answers, strict=True):
+            shown = {text for _, text in ctx.passages}
+            sents = chunk_sentences(answer)
+            picks: list[tuple[float, str, str]] = []
+            if sents:
+                sims = self.index.embedder.encode(sents) @ kb_vecs.T
+                for row in sims:  # an answer sentence often merges two KB sentences: take its best two
+                    for j in np.argsort(-row)[:2].tolist():
+                        if row[j] >= ORACLE_MIN_SIMILARITY and owners[j][1] not in shown:
+                            shown.add(owners[j][1])
+                            picks.append((float(row[j]), *owners[j]))
+            extra = [(cid, text) for _, cid, text in sorted(picks, reverse=True)[:n]]
+            out.append(RetrievedContext(ctx.chunk_ids, self._merge_by_question(ctx.passages, extra, qvec)))
+        return out
+
+    def _merge_by_question(
+        self, passages: list[tuple[str, str]], extra: list[tuple[str, str]], qvec: np.ndarray
+    ) -> list[tuple[str, str]]:
+        """`passages` in their order, each extra one placed before the first passage less similar to the question."""
+        if not extra:
+            return passages
+        vecs = self.index.embedder.encode([t for _, t in passages + extra]) @ qvec
+        p_scores, e_scores = vecs[: len(passages)], vecs[len(passages) :]
+        pending = sorted(zip(e_scores.tolist(), extra, strict=True), key=lambda t: -t[0])
+        merged: list[tuple[str, str]] = []
+        for score, passage in zip(p_scores.tolist(), passages, strict=True):
+            while pending and pending[0][0] > score:
+                merged.append(pending.pop(0)[1])
+            merged.append(passage)
+        return merged + [p for _, p in pending]
+
+    def attach(self, rows: list[dict[str, Any]], oracle: bool = False) -> list[dict[str, Any]]:
+        """Copies of prepared examples whose `inputs.context` is the retrieved passages + their own context.
+
+        `oracle=True` (the train split) adds the answer-supporting sentences of `cfg.oracle_sentences`.
+        """
+        questions = [r["inputs"]["question"] for r in rows]
+        contexts = self.retrieve(questions)
+        if oracle:
+            contexts = self.with_oracle(contexts, questions, [r["outputs"]["answer"] for r in rows])
         out = []
         for row, ctx in zip(rows, contexts, strict=True):
             inputs = {**row["inputs"], "context": ctx.merge(row["inputs"].get("context"))}

@@ -75,7 +75,11 @@ class TrainConfig(StrictModel):
     packing: bool = Field(
         False, description="Pack short examples into max_length rows (no cross-example attention)."
     )
-    group_by_length: bool = Field(False, description="Batch examples of similar length (less padding).")
+    group_by_length: bool = Field(
+        False,
+        description="Micro-batches of similar-length rows (packed or not), shuffled by (seed, epoch): less "
+        "padding to the longest row of each micro-batch.",
+    )
     gradient_checkpointing: bool = False
     labelled_loss: bool = Field(
         True,

@@ -156,7 +156,7 @@ def build_datasets(
         from supportbot.retrieval.context import ContextRetriever
 
         retriever = ContextRetriever(context)
-        train_rows, val_rows = retriever.attach(train_rows), retriever.attach(val_rows)
+        train_rows, val_rows = retriever.attach(train_rows, oracle=True), retriever.attach(val_rows)
     train, train_stats = render_examples(train_rows, tokenizer, system_prompt, max_length)
     val, val_stats = render_examples(val_rows, tokenizer, system_prompt, max_length)
     for name, rows in (("train", train), ("val", val)):

@@ -43,6 +43,7 @@ from supportbot.train.rundir import (
     point_last,
     resolve_run_dir,
 )
+from supportbot.train.sampler import EpochSeededSampler, LengthGroupedEpochSampler
 
 
 class TrainingDivergedError(SupportbotError):
@@ -143,29 +144,6 @@ def adapter_digest(model: Any) -> str:
     return h.hexdigest()
 
 
-class EpochSeededSampler(torch.utils.data.Sampler[int]):
-    """A shuffle that depends only on (seed, epoch), so a resumed run sees the data in the same order.
-
-    accelerate's `skip_first_batches` (used by the Trainer on a mid-epoch resume) builds a fresh loader that
-    resets the sampler to epoch 0, which replays epoch 0's order inside a later epoch; the epoch here therefore
-    never goes backwards.
-    """
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Move to `epoch` (ignored when it would go back)."""
-        self.epoch = max(self.epoch, epoch)
-
-    def __iter__(self):
-        gen = torch.Generator().manual_seed(self.seed + self.epoch)
-        yield from torch.randperm(self.n, generator=gen).tolist()
-
-    def __len__(self) -> int:
-        return self.n
-
-
 def _make_trainer_class() -> type:
     """Trainer that counts real (non-padding) tokens, strips the count before the forward pass and computes
     the loss on labelled positions only where it can (train/loss.py)."""
@@ -205,12 +183,14 @@ def _make_trainer_class() -> type:
             return super().training_step(model, inputs, num_items_in_batch)
 
         def _get_train_sampler(self, train_dataset=None):  # type: ignore[override]
-            """Epoch-seeded shuffling that survives resume (see EpochSeededSampler)."""
+            """Epoch-seeded shuffling that survives resume (train/sampler.py), length-grouped on request."""
+            dataset = train_dataset or self.train_dataset
+            seed = self.args.data_seed or self.args.seed
             if self.args.group_by_length:
-                return super()._get_train_sampler(train_dataset)
-            return EpochSeededSampler(
-                len(train_dataset or self.train_dataset), self.args.data_seed or self.args.seed
-            )
+                return LengthGroupedEpochSampler(
+                    dataset.lengths(), self.args.per_device_train_batch_size, seed
+                )
+            return EpochSeededSampler(len(dataset), seed)
 
         def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):  # type: ignore[override]
             """Eval step without the token count."""
