@@ -12,7 +12,8 @@ with the same lr, schedule, LoRA rank/alpha/dropout, max_length, seed and real t
   baseline    what a user writes without supportbot: AutoModelForCausalLM + PEFT LoRA on every linear layer
               of every block, each example its own row, padded to the longest in the micro-batch with an
               attention mask (DataCollatorForSeq2Seq), torch's default threads, the HF Trainer loop.
-  supportbot  supportbot.train.run.train() itself with the recipe (configs/sft.yaml: packing, loss on labelled
+  supportbot  supportbot.train.run.train() itself with the recipe (configs/sft.yaml: packing, length-grouped
+              micro-batches, loss on labelled
               positions, fast LoRA dropout, threads, ...) and the baseline's adapter (LoRA on every linear
               layer of every block: the recipe's top_layers is set back to all layers, so both sides train
               the same LoRA config), plus --set overrides; only logging/eval/save cadence is changed.
@@ -531,7 +532,8 @@ def settings_line(side: str, job: dict[str, Any], result: dict[str, Any]) -> str
     t = result.get("train") or job["train"]
     top = t["lora"]["top_layers"]
     line = (
-        f"{'packing' if t['packing'] else 'no packing'}, LoRA r {t['lora']['r']} on "
+        f"{'packing' if t['packing'] else 'no packing'}"
+        f"{', length-grouped' if t.get('group_by_length') else ''}, LoRA r {t['lora']['r']} on "
         f"{'the top ' + str(top) + ' layers' if top else 'all layers'}, micro {t['micro_batch_size']} x accum "
         f"{t['grad_accum']}, threads {result['threads']}"
     )

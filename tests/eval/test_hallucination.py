@@ -69,3 +69,20 @@ def test_list_numbers_citations_and_the_pronoun_one_are_not_specifics() -> None:
     assert extract_specifics(answer) == {"num:4"}
     assert extract_specifics("Version 1.5 costs ₹1, step 2 of 3.") == {"num:1.5", "num:1", "num:2", "num:3"}
     assert "code:KB-026" in extract_specifics("See article KB-026 for details.")  # an id, not a citation
+
+
+@pytest.mark.slow
+def test_the_system_prompt_is_a_source(kb_dir, suite_path) -> None:
+    from supportbot.eval.config import EvalConfig
+    from supportbot.eval.embeddings import Embedder
+    from supportbot.eval.judges import ReferenceJudge
+    from supportbot.eval.metrics import answer_record
+
+    cfg = EvalConfig()
+    q, kb = load_suite(suite_path).questions[0], load_kb(kb_dir)
+    row = {"answer": "Agents at Acme Bank work 9 am to 9 pm.", "model": "tuned"}
+    judge, detector = ReferenceJudge(Embedder(), cfg.reference), HallucinationDetector(None)
+    alone = answer_record(q, row, kb, judge, detector, cfg)
+    prompted = answer_record(q, row, kb, judge, detector, cfg, system_prompt="You are Acme Bank's assistant.")
+    assert alone["unsupported_specifics"] == ["name:acme bank"]
+    assert prompted["unsupported_specifics"] == [] and not prompted["hallucinated"]

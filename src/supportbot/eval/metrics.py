@@ -20,12 +20,17 @@ def answer_record(
     judge: Any,
     detector: HallucinationDetector,
     cfg: EvalConfig,
+    system_prompt: str | None = None,
 ) -> dict[str, Any]:
-    """Everything measured about one answer of one model."""
+    """Everything measured about one answer of one model.
+
+    The system prompt the model was given counts as a source too ("You are NovaPay's assistant" makes
+    "NovaPay" a supported name).
+    """
     from supportbot.eval.guardrails import pii_counts, pii_leaks, profanity_hits
 
     answer = row["answer"]
-    sources = support_text(q, kb)
+    sources = support_text(q, kb) + (f"\n{system_prompt}" if system_prompt else "")
     whole_kb = "\n".join(a.text for a in kb.values())
     score = judge.score(answer, q.reference_answer)
     hal = detector.check(answer, sources)

@@ -47,7 +47,10 @@ def judge_and_measure(
         [t for t in texts + [q.reference_answer for q in answered] if t.strip()]
     )  # one batched pass
     records = {
-        lbl: [answer_record(q, answers[lbl][q.id], kb, ref, detector, ecfg) for q in answered]
+        lbl: [
+            answer_record(q, answers[lbl][q.id], kb, ref, detector, ecfg, cfg.generation.system_prompt)
+            for q in answered
+        ]
         for lbl in labels
     }
     judge_info = ref.describe()
@@ -90,6 +93,8 @@ def judge_and_measure(
         judge=judge_info,
         hallucination_detector={
             "specifics": "numbers, amounts, times, error codes, URLs/e-mails, menu paths, product names, commands",
+            "sources": "question, reference answer, the question's cited KB articles, system prompt",
+            "not_specifics": "list numbering, chunk-id citations, the word 'one'",
             "support_threshold": ecfg.hallucination.support_threshold,
             "embedder": embedder.name,
         },
