@@ -4,6 +4,7 @@
     python bench/train_throughput.py --variant threads2:train.threads=null   # also try another setting
     python bench/train_throughput.py --reuse bench/results/train_throughput.json --variant top20:train.lora.top_layers=20
     python bench/train_throughput.py --model tiny-random --examples 24 --set train.lora.top_layers=null   # smoke
+    python bench/train_throughput.py --concurrent     # both sides at once, one pinned CPU and one thread each
 
 Both sides train one epoch over the first N examples of the prepared train split (the same examples, so the
 same real tokens), each in its own subprocess (torch's default thread count and peak memory stay per side),
@@ -344,6 +345,13 @@ def parse_variant(text: str) -> tuple[str, list[str]]:
 
 def run_side(side: str, job: dict[str, Any], work: Path, timeout: float) -> dict[str, Any]:
     """Run one side in a fresh Python process and return its result."""
+    return finish_side(side, *start_side(side, job, work), timeout)
+
+
+def start_side(
+    side: str, job: dict[str, Any], work: Path, cpu: int | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start one side's worker process (pinned to `cpu` when given); returns it and its result path."""
     side_dir = work / side.replace("[", "-").replace("]", "")
     side_dir.mkdir(parents=True, exist_ok=True)
     job_path, out_path = side_dir / "job.json", side_dir / "result.json"
@@ -356,10 +364,21 @@ def run_side(side: str, job: dict[str, Any], work: Path, timeout: float) -> dict
     }
     kind = "baseline" if side == "baseline" else "supportbot"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(job_path), str(out_path)]
-    print(f"[{time.strftime('%H:%M:%S')}] {side}: training ...", flush=True)
-    proc = subprocess.run(cmd, cwd=bl.REPO, env=env, timeout=timeout)
-    if proc.returncode != 0 or not out_path.is_file():
-        raise SystemExit(f"{side} worker failed with exit code {proc.returncode}")
+    pin = f" on CPU {cpu}" if cpu is not None else ""
+    print(f"[{time.strftime('%H:%M:%S')}] {side}: training{pin} ...", flush=True)
+    preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    return subprocess.Popen(cmd, cwd=bl.REPO, env=env, preexec_fn=preexec), out_path
+
+
+def finish_side(side: str, proc: subprocess.Popen[bytes], out_path: Path, timeout: float) -> dict[str, Any]:
+    """Wait for a side's worker and return its result."""
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise SystemExit(f"{side} worker ran past --timeout {timeout:.0f}s") from None
+    if code != 0 or not out_path.is_file():
+        raise SystemExit(f"{side} worker failed with exit code {code}")
     return json.loads(out_path.read_text())
 
 
@@ -587,6 +606,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="Take the sides of an earlier train_throughput.json (same data and settings) instead of training "
         "them again; only sides it lacks (e.g. a new --variant) are trained.",
     )
+    ap.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="Train the baseline and supportbot at the same time, each pinned to its own CPU with one thread, "
+        "so changes in the machine's speed land on both sides (needs 2+ CPUs; variants run after).",
+    )
     ap.add_argument("--timeout", type=float, default=1800, help="Seconds allowed per side.")
     ap.add_argument("--out", type=Path, default=bl.RESULTS)
     ap.add_argument("--name", default=NAME, help="Results file stem (default: train_throughput).")
@@ -597,6 +622,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
 
     variants = dict(parse_variant(v) for v in args.variant)
+    cpus = sorted(os.sched_getaffinity(0))
+    if args.concurrent:
+        if len(cpus) < 2:
+            ap.error(f"--concurrent needs 2 CPUs, this process may use {len(cpus)}")
+        if args.baseline_threads not in (None, 1):
+            ap.error("--concurrent runs one thread per side: drop --baseline-threads or set it to 1")
+        args.baseline_threads = 1
+        args.set = [*args.set, "train.threads=1"]
     m = bl.machine()
     print(f"machine: {bl.machine_line(m)}", flush=True)
     results: dict[str, Any] = {}
@@ -613,11 +646,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         if args.reuse:
             results.update(reuse_sides(args.reuse, job))
+
+        def side_job(side: str) -> dict[str, Any]:
+            return {**job, "overrides": job["overrides"] + job["variants"].get(side, [])}
+
+        if args.concurrent:
+            pair = [s for s in ("baseline", "supportbot") if s not in results]
+            started = {
+                s: start_side(s, side_job(s), Path(tmp), cpu) for s, cpu in zip(pair, cpus, strict=False)
+            }
+            for s, (proc, out_path) in started.items():
+                results[s] = finish_side(s, proc, out_path, args.timeout)
         for side in ["baseline", "supportbot", *variants]:
-            if side in results:
-                continue
-            side_job = {**job, "overrides": job["overrides"] + job["variants"].get(side, [])}
-            results[side] = run_side(side, side_job, Path(tmp), args.timeout)
+            if side not in results:
+                results[side] = run_side(side, side_job(side), Path(tmp), args.timeout)
     load_after = bl.load_average()
 
     plain = results["baseline"]
