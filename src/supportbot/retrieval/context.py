@@ -104,9 +104,9 @@ class ContextRetriever:
         """Contexts plus, for each answer, the KB sentences that best support its sentences (training only).
 
         Each answer sentence brings its two most similar KB sentences (cosine >= `ORACLE_MIN_SIMILARITY`),
-        best matches first, up to `oracle_sentences` new ones per example. All passages are then ordered by their
-        similarity to the question, the same order retrieval uses, so an oracle sentence's position does not
-        give it away.
+        best matches first, up to `oracle_sentences` new ones per example. Each is inserted among the retrieved
+        passages (whose order is kept) before the first one less similar to the question, so its position
+        follows the retrieval's ordering and does not give it away.
         """
         n = self.cfg.oracle_sentences
         if n == 0 or not contexts:
