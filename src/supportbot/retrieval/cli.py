@@ -54,16 +54,69 @@ def retrieval_eval_command(
     index: Annotated[str, typer.Option("--index", help="Index folder.")] = "indexes/sample",
     k: Annotated[int, typer.Option("--k", help="Cut-off for recall@k and MRR@k.")] = 5,
     show_misses: Annotated[bool, typer.Option("--misses", help="List the questions missed.")] = False,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="Also measure the prompt context of this setting, K:N = k chunks, their N best sentences "
+            "(K:all = whole chunks); repeatable. Support suites only (question + reference_answer + kb_ids).",
+        ),
+    ] = None,
+    kb: Annotated[str, typer.Option("--kb", help="KB folder, for --context.")] = "data/sample/kb",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the --context measures to this JSON file.")
+    ] = None,
 ) -> None:
-    """Measure article-level recall@k and MRR of an index on eval suites."""
+    """Measure article-level recall@k and MRR of an index on eval suites (and, with --context, its contexts)."""
     from rich.console import Console
 
+    from supportbot.retrieval.context_quality import parse_setting
     from supportbot.retrieval.index import HybridIndex
 
+    try:
+        settings = [parse_setting(c) for c in context or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--context") from None
     console = Console(soft_wrap=True)
     idx = HybridIndex.load(index)
+    records = []
     for s in suite:
         _report(console, idx, s, k, show_misses)
+        if settings:
+            records += _context_report(console, idx, s, kb, settings)
+    if json_out is not None and records:
+        import json
+
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
+        console.print(f"wrote {json_out}", highlight=False)
+
+
+def _context_report(console, index, suite: str, kb_dir: str, settings: list[tuple[int, int | None]]) -> list:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from supportbot.eval.suite import load_kb, load_suite
+    from supportbot.retrieval.config import ContextConfig
+    from supportbot.retrieval.context_quality import measure_context
+
+    questions, kb = load_suite(suite).questions, load_kb(kb_dir)
+    table = Table(title=f"prompt context on {suite}")
+    for col in ("k:sentences", "passages", "words", "gold share", "off-article prompts", "ref. coverage"):
+        table.add_column(col, justify="right")
+    records = []
+    for k, n in settings:
+        q = measure_context(index, ContextConfig(k=k, max_sentences=n, kb_dir=None), questions, kb)
+        table.add_row(
+            f"{k}:{n or 'all'}",
+            f"{q.passages_per_question:.1f}",
+            f"{q.words_per_question:.0f}",
+            f"{q.gold_share:.0%}",
+            f"{q.off_article_prompts:.0%}",
+            f"{q.reference_coverage:.0%}",
+        )
+        records.append({"suite": suite, **q.to_dict()})
+    console.print(table)
+    return records
 
 
 def _report(console, index, suite: str, k: int, show_misses: bool = False) -> None:  # type: ignore[no-untyped-def]
