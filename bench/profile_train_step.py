@@ -3,8 +3,8 @@
     python bench/profile_train_step.py            # embedded default, 4 packed rows of <= 256 tokens
 
 Builds the step the way `bench/train_throughput.py`'s supportbot side runs it (packed rows, LoRA r16 on every
-linear layer, fast LoRA dropout, loss on labelled positions), times 3 steps after 2 warm-up steps, then prints
-the ops with the most self CPU time, grouped by input shape.
+linear layer, fast LoRA dropout, fused LoRA layers, loss on labelled positions), times 3 steps after 2 warm-up
+steps, then prints the ops with the most self CPU time, grouped by input shape.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from supportbot.data.render import pack, render_examples
 from supportbot.models import load_model, load_tokenizer
 from supportbot.train.dataset import Collator, read_split
 from supportbot.train.dropout import use_fast_lora_dropout
+from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 
 SYSTEM = "You are NovaPay's customer support assistant. Answer accurately and concisely."
@@ -49,6 +50,7 @@ def main() -> None:
     )
     model = get_peft_model(model, lora)
     use_fast_lora_dropout(model)
+    use_fused_lora(model)
     model.train()
     decoder, head = plain_head_parts(model)
 

@@ -32,13 +32,17 @@ class FastDropout(nn.Module):
         self.threshold = dropped_words - _WORD // 2
         self.scale = 1.0 / (1.0 - dropped_words / _WORD)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return x
+    def keep_mask(self, x: torch.Tensor) -> torch.Tensor:
+        """A fresh mask shaped like x: 0 where dropped, 1 / (1 - p) where kept."""
         n = x.numel()
         words = torch.randint(-(2**63), 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device)
         keep = words.view(torch.int16)[:n].view(x.shape) >= self.threshold
-        return x * keep.to(x.dtype).mul_(self.scale)  # (torch.where with scalars is ~3x slower here)
+        return keep.to(x.dtype).mul_(self.scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        return x * self.keep_mask(x)  # (torch.where with scalars is ~3x slower here)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -32,6 +32,7 @@ from supportbot.train.callbacks import (
     perplexity,
 )
 from supportbot.train.dropout import use_fast_lora_dropout
+from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 from supportbot.train.rundir import (
     RunDir,
@@ -357,6 +358,8 @@ def train(
     model.config.use_cache = False
     if t.fast_lora_dropout and not torch.cuda.is_available():
         use_fast_lora_dropout(model)  # CPU: torch's per-element dropout draws were ~11% of a step
+    if t.fused_lora and not torch.cuda.is_available():
+        use_fused_lora(model)  # after the dropout swap: the fused layers draw FastDropout's masks
     params = param_report(model)
 
     # 3. Data, rendered with the chat template (labels on the answer only).
