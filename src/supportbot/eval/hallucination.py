@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from supportbot.eval.textmetrics import is_clarification, is_refusal
+from supportbot.sentences import split_sentences
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -56,7 +57,6 @@ _PLEASANTRY = re.compile(
 # Not claims: list numbering ("1. Open ...") and chunk-id citations ("[KB-026#1]", checked by the grounded eval).
 _LIST_NUMBER = re.compile(r"(?m)^[ \t]*\(?\d{1,2}[.)](?=\s)")
 _CHUNK_CITATION = re.compile(r"\[?\b[A-Za-z][\w.-]*#\d+\b\]?")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|\s+-\s+(?=[A-Z])")
 
 
 @dataclass
@@ -156,12 +156,6 @@ def absent_from(specifics: list[str], text: str) -> list[str]:
     """The given normalised specifics that `text` does not state either (e.g. the whole knowledge base)."""
     specs, lower = _source_index(text)
     return [s for s in specifics if not _supported(s, specs, lower)]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences and bullet lines of a text, stripped of list markers."""
-    parts = (p.strip(" \t-*•#>") for p in _SENTENCE_SPLIT.split(text))
-    return [p for p in parts if p]
 
 
 def mostly_latin(text: str) -> bool:

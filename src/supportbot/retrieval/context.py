@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from supportbot.retrieval.config import ContextConfig
+from supportbot.sentences import split_sentences
 
 # An answer sentence this similar to a KB sentence restates it (MiniLM cosine; paraphrases score ~0.6-0.9).
 ORACLE_MIN_SIMILARITY = 0.5
@@ -45,8 +46,6 @@ class RetrievedContext:
 
 def chunk_sentences(text: str) -> list[str]:
     """Sentences and bullet lines of a chunk (list markers stripped)."""
-    from supportbot.eval.hallucination import split_sentences
-
     return split_sentences(text)
 
 
