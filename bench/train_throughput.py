@@ -14,7 +14,7 @@ with the same lr, schedule, LoRA rank/alpha/dropout, max_length, seed and real t
               of every block, each example its own row, padded to the longest in the micro-batch with an
               attention mask (DataCollatorForSeq2Seq), torch's default threads, the HF Trainer loop.
   supportbot  supportbot.train.run.train() itself with the recipe (configs/sft.yaml: packing, length-grouped
-              micro-batches, loss on labelled positions, fast LoRA dropout, threads, ...) and the baseline's
+              micro-batches, loss on labelled positions, fast LoRA dropout, fused LoRA layers, threads, ...) and the baseline's
               adapter (LoRA on every linear
               layer of every block: the recipe's top_layers is set back to all layers, so both sides train
               the same LoRA config), plus --set overrides; only logging/eval/save cadence is changed.

@@ -92,8 +92,9 @@ class TrainConfig(StrictModel):
     )
     fused_lora: bool = Field(
         True,
-        description="CPU: fused LoRA linear layers (train/fused_lora.py): same maths as PEFT's, one pass less "
-        "over each layer's output forward and backward (~9% faster per layer).",
+        description="CPU: fused LoRA linear layers (train/fused_lora.py): same maths as PEFT's without the "
+        "out-sized scale and add passes; ~9% faster per layer alone, 14% less peak memory in the training bench "
+        "(its end-to-end speed stayed within noise).",
     )
     seed: int = 42
     threads: int | None = Field(
