@@ -137,11 +137,16 @@ def memory_estimate(
     seq_len: int,
     gradient_checkpointing: bool,
     act_bytes: int = 4,
+    trained_layers: int | None = None,
 ) -> dict[str, float]:
-    """Rough peak training memory in GiB: frozen weights + adapter + grads + AdamW states + activations.
+    """Rough peak memory of the training tensors in GiB: frozen weights + adapter + grads + AdamW + activations.
 
-    Activations per layer ≈ 34·b·s·h + 5·a·b·s² elements (Korthikanti et al. 2022) at `act_bytes`, or only the
-    layer inputs (b·s·h) with gradient checkpointing, plus the fp32 logits and their gradient (2·b·s·V·4 bytes).
+    Activations per block ≈ s·b·h·(34 + 5·a·s/h) bytes at 16 bits (Korthikanti et al. 2022), scaled to
+    `act_bytes`; the 5·a·s/h part is the attention matrix, which only eager attention keeps (SDPA and flash
+    attention recompute it). With gradient checkpointing a block keeps only its input (b·s·h). Only the
+    `trained_layers` blocks the backward pass reaches keep anything (LoRA on the top blocks: the ones below run
+    without a graph). Plus the fp32 logits and their gradient (2·b·s·V·4 bytes). The process itself (torch,
+    tokenizer, data) comes on top.
     """
     c = model.config
     h, layers = c.hidden_size, c.num_hidden_layers
@@ -152,11 +157,11 @@ def memory_estimate(
     adapter = params.trainable * 4.0  # adapters train in fp32
     grads = params.trainable * 4.0
     optimizer = params.trainable * 8.0  # AdamW exp_avg + exp_avg_sq
-    if gradient_checkpointing:
-        per_layer = b * s * h * act_bytes + (34 * b * s * h + 5 * heads * b * s * s) * act_bytes / layers
-    else:
-        per_layer = (34 * b * s * h + 5 * heads * b * s * s) * act_bytes
-    activations = per_layer * layers + 2 * b * s * vocab * 4
+    eager = getattr(c, "_attn_implementation", "eager") == "eager"
+    block = s * b * h * (34 + (5 * heads * s / h if eager else 0)) * act_bytes / 2
+    per_layer = b * s * h * act_bytes if gradient_checkpointing else block
+    reached = min(trained_layers or layers, layers)
+    activations = per_layer * reached + (block if gradient_checkpointing else 0) + 2 * b * s * vocab * 4
     gib = 1024**3
     parts = {
         "weights": weights / gib,

@@ -381,6 +381,7 @@ def train(
         t.max_length,
         t.gradient_checkpointing,
         act_bytes=2 if precision in ("bf16", "fp16") else 4,
+        trained_layers=t.lora.top_layers,
     )
     if main:
         run.say(params.line())
