@@ -174,3 +174,10 @@ def test_eval_cost_reads_time_latency_and_cost_per_answer_from_eval_outputs(tmp_
     assert tuned["tokens_per_s"] == 60.0 and tuned["batch_size"] == 4 and tuned["cost_per_1k_usd"] == 0.0139
     assert tuned["generation_s"] == 2.0 and not tuned["resumed"]
     assert "support_100" in (tmp_path / "bench" / "eval_cost.md").read_text()
+
+
+def test_fused_lora_layer_checks_equal_gradients_and_times_each_shape(capsys):
+    load_bench("fused_lora_layer").main(["--tokens", "64", "--steps", "1"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["576->1536", "1536->576", "576->576"]
+    assert all("peft" in line and "fused" in line for line in lines)

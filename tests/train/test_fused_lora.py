@@ -1,5 +1,5 @@
-"""FusedLoraLinear: the same outputs, gradients and dropout masks as PEFT's LoRA layer, and PEFT's path when
-the fused one does not apply."""
+"""Fused LoRA layers (use_fused_lora): the same outputs, gradients and dropout masks as PEFT's LoRA layer,
+and PEFT's path where the fused one does not apply."""
 
 from __future__ import annotations
 

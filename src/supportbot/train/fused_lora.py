@@ -1,19 +1,21 @@
 """A fused LoRA linear layer for CPU training: the same maths as PEFT's `lora.Linear`, fewer passes over memory.
 
-PEFT computes a LoRA layer as `base(x) + scale * B(A(dropout(x)))`: the `[tokens, out]` product of B is
-scaled in a separate pass and added to the base output in another, and in the backward pass autograd scales the
-incoming gradient, then adds the LoRA branch's input gradient to the base's. `FusedLoraLinear` writes B's
-product straight into the base output (`addmm_` with `alpha=scale`), scales only the rank-r intermediate in the
-backward pass, and adds the LoRA input gradient (times the dropout mask) into the base's in one `addcmul_`.
-Same outputs and gradients to float rounding, same dropout masks (`FastDropout.keep_mask` or torch's
-Bernoulli draw, from torch's seed); forward + backward of one layer, one thread, 4x256 tokens, r 16:
-576->1536 34.1 -> 31.1 ms, 1536->576 36.8 -> 33.4 ms. In `bench/train_throughput.py` (bench/README.md) the
-whole step's speed stayed within run-to-run noise (162.5 and 176.4 real tokens/s fused, 166.7 unfused) and
-peak RSS was lower (4344 and 4356 vs 5069 MiB): fewer [tokens, out] temporaries.
+PEFT computes a LoRA layer as `base(x) + scale * B(A(dropout(x)))`: the `[tokens, out]` product of B is scaled
+in a separate pass and added to the base output in another, and in the backward pass autograd scales the
+incoming gradient, then adds the LoRA branch's input gradient to the base's. `FusedLoraFunction` (installed on a
+model's LoRA layers by `use_fused_lora`) writes B's product straight into the base output (`addmm_` with
+`alpha=scale`), scales only the rank-r intermediate in the backward pass, and adds the LoRA input gradient
+(times the dropout mask) into the base's in one `addcmul_`. Same outputs and gradients to float rounding, same
+dropout masks (`FastDropout.keep_mask` or torch's Bernoulli draw, from torch's seed). Forward + backward of one
+layer, one thread, 4x256 tokens, r 16 (`python bench/fused_lora_layer.py`, two runs): 576->1536 1.07-1.09x,
+576->576 1.08-1.09x, 1536->576 0.97-1.01x. In
+`bench/train_throughput.py` (bench/README.md) the whole step's speed stayed within run-to-run noise (162.5 and
+176.4 real tokens/s fused, 166.7 unfused) and peak RSS was lower (4344 and 4356 vs 5069 MiB), presumably from
+the [tokens, out] temporaries it skips.
 
-Only plain cases are fused: one active unmerged adapter on an `nn.Linear` with frozen weights, no DoRA, no
-LoRA bias, grad enabled and no autocast. Anything else (eval, `disable_adapter()`, merged weights, quantised
-base layers) takes PEFT's own forward.
+Only plain cases are fused: one active unmerged adapter on an `nn.Linear` with frozen weights, no DoRA, no LoRA
+bias, grad enabled and no autocast. Anything else (eval, `disable_adapter()`, merged weights, quantised base
+layers) takes PEFT's own forward.
 """
 
 from __future__ import annotations
