@@ -79,7 +79,7 @@ def retrieval_eval_command(
         raise typer.BadParameter(str(exc), param_hint="--context") from None
     console = Console(soft_wrap=True)
     idx = HybridIndex.load(index)
-    records = []
+    records: list[dict] = []
     for s in suite:
         _report(console, idx, s, k, show_misses)
         if settings:
@@ -92,7 +92,9 @@ def retrieval_eval_command(
         console.print(f"wrote {json_out}", highlight=False)
 
 
-def _context_report(console, index, suite: str, kb_dir: str, settings: list[tuple[int, int | None]]) -> list:  # type: ignore[no-untyped-def]
+def _context_report(
+    console, index, suite: str, kb_dir: str, settings: list[tuple[int, int | None]]
+) -> list[dict]:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
     from supportbot.eval.suite import load_kb, load_suite

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from supportbot.eval.hallucination import absent_from, extract_specifics
-from supportbot.eval.suite import Article, Question
+from supportbot.eval.suite import Article, Question, support_text
 from supportbot.retrieval.config import ContextConfig
 from supportbot.retrieval.context import ContextRetriever
 
@@ -56,7 +56,7 @@ def measure_context(
     passages = words = gold = noisy = covered = ref_specs = 0
     for q, ctx in zip(items, contexts, strict=True):
         text = "\n".join(t for _, t in ctx.passages)
-        sources = "\n".join([q.question, q.reference_answer] + [kb[a].body for a in q.kb_ids if a in kb])
+        sources = support_text(q, kb)  # what the hallucination detector accepts as a source
         passages += len(ctx.passages)
         words += len(text.split())
         gold += sum(cid.split("#", 1)[0] in q.kb_ids for cid, _ in ctx.passages)

@@ -46,10 +46,10 @@ class FusedLoraFunction(torch.autograd.Function):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
         y = x2 @ weight.T if bias is None else torch.addmm(bias, x2, weight.T)
-        xd = x2 if mask is None else x2 * mask
+        xd = x2 if mask is None else x2 * mask.view_as(x2)
         h = xd @ lora_a.T
         y.addmm_(h, lora_b.T, alpha=scale)
-        ctx.save_for_backward(weight, lora_a, lora_b, xd, h, mask)
+        ctx.save_for_backward(weight, lora_a, lora_b, xd, h, None if mask is None else mask.view_as(x2))
         ctx.scale = scale
         ctx.in_shape = shape
         return y.view(*shape[:-1], y.shape[-1])
@@ -115,7 +115,6 @@ def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> tor
     ):
         return self._peft_forward(x, *args, **kwargs)  # type: ignore[no-any-return]
     name = adapters[0]
-    x2 = x.reshape(-1, x.shape[-1])
     return FusedLoraFunction.apply(  # type: ignore[no-any-return]
         x,
         self.base_layer.weight,
@@ -123,7 +122,7 @@ def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> tor
         self.lora_A[name].weight,
         self.lora_B[name].weight,
         float(self.scaling[name]),
-        _dropout_mask(self.lora_dropout[name], x2),
+        _dropout_mask(self.lora_dropout[name], x),
     )
 
 

@@ -145,7 +145,7 @@ def memory_estimate(
     `act_bytes`; the 5·a·s/h part is the attention matrix, which only eager attention keeps (SDPA and flash
     attention recompute it). With gradient checkpointing a block keeps only its input (b·s·h). Only the
     `trained_layers` blocks the backward pass reaches keep anything (LoRA on the top blocks: the ones below run
-    without a graph). Plus the fp32 logits and their gradient (2·b·s·V·4 bytes). The process itself (torch,
+    without a graph), except with checkpointing, whose grad-requiring inputs put every block in the graph. Plus the fp32 logits and their gradient (2·b·s·V·4 bytes). The process itself (torch,
     tokenizer, data) comes on top.
     """
     c = model.config
@@ -160,7 +160,7 @@ def memory_estimate(
     eager = getattr(c, "_attn_implementation", "eager") == "eager"
     block = s * b * h * (34 + (5 * heads * s / h if eager else 0)) * act_bytes / 2
     per_layer = b * s * h * act_bytes if gradient_checkpointing else block
-    reached = min(trained_layers or layers, layers)
+    reached = layers if gradient_checkpointing else min(trained_layers or layers, layers)
     activations = per_layer * reached + (block if gradient_checkpointing else 0) + 2 * b * s * vocab * 4
     gib = 1024**3
     parts = {
