@@ -34,6 +34,9 @@ from collections import Counter
 
 from datasketch import MinHash, MinHashLSH
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src"))
+from supportbot.eval.keyfacts import derive_key_facts  # noqa: E402  (key facts are derived as the judge reads them)
+
 SEED = 20260314
 
 # --------------------------------------------------------------------------
@@ -1517,8 +1520,8 @@ P en | can you recommend a good personal loan from some bank => Sorry, I can't r
 P en | tell me a joke lol => I'll leave the jokes to others! I'm here for NovaPay support, so ask me anything about KYC, payments, refunds, cards or your account.
 P hinglish | bhai kal ke liye koi accha share batao => Sorry, main stock ya investment advice nahi de sakta. NovaPay account, UPI payments, wallet, refunds, cards aur KYC mein main aapki madad kar sakta hoon.
 P en | help me write a leave application to my manager => Sorry, I can't help with writing letters. I can help with your NovaPay account, UPI payments, refunds, cards, KYC and app issues.
-EP en | Which mutual fund gives the best returns this year? => Sorry, I can't give investment advice. I can help with your NovaPay account: onboarding and KYC, UPI payments, the wallet, refunds, cards and login.
-EP en | can you fix the bug in my javascript code? => Sorry, writing or fixing code isn't something NovaPay support can help with. I can help with your NovaPay account, payments, refunds, cards, KYC and app issues.
+EP en | Which mutual fund gives the best returns this year? => I'm not able to recommend funds or predict returns; that is outside what NovaPay support covers. For anything about your NovaPay account, such as KYC, UPI, refunds or cards, just ask.
+EP en | can you fix the bug in my javascript code? => Debugging JavaScript is outside what I can assist with here, since this chat only covers NovaPay. Questions about your account, a payment or the app itself are very welcome.
 EP hi | कल दिल्ली में मौसम कैसा रहेगा? => माफ़ कीजिए, मैं मौसम की जानकारी नहीं दे सकता। मैं NovaPay अकाउंट, UPI पेमेंट, रिफंड, कार्ड और KYC से जुड़े सवालों में मदद कर सकता हूँ।
 
 @ edge_missing_onboarding | KB-010,KB-011,KB-012,KB-002,KB-006 | video-kyc | - | edge-case:missing-error-code
@@ -1530,7 +1533,7 @@ P en#otp | otp problem => Could you tell me what happens exactly: is the OTP not
 P en#documents | document upload error => Which document were you uploading (PAN, selfie or address proof), and what error code appeared? For example, DOC_EXPIRED on address proof means the bill is older than 2 months.
 P en | the verification call failed => Sorry to hear that. Did the call drop (VKYC_DISCONNECTED) or was it rejected after review (VKYC_REJECTED)? Please share the code shown, or check the reason in Home > Onboarding status.
 EP en@KB-002,KB-003,KB-006 | the app won't let me do my video verification => Sorry about that. Which error code do you see? WINDOW_CLOSED means it's outside 9:00 AM to 9:00 PM IST, Monday to Saturday, AGENT_BUSY means the queue is full, and VKYC_DISCONNECTED means the call dropped.
-EP en@KB-010,KB-011,KB-012#pan-upload | i can't upload my pan, it keeps failing => Could you share the error code shown after the upload? OCR_FAIL means the photo couldn't be read, PAN_GLARE means there's a reflection, and NAME_MISMATCH means your PAN and Aadhaar names differ.
+EP en@KB-010,KB-011,KB-012#pan-upload | i can't upload my pan, it keeps failing => Which message does the app show when the PAN upload fails? If it is OCR_FAIL the image was unreadable, PAN_GLARE points to a reflection on the card, and NAME_MISMATCH says the PAN name differs from Aadhaar; each has its own fix.
 
 @ edge_missing_support | KB-030,KB-032,KB-041,KB-037 | payments | - | edge-case:missing-error-code
 P en | my payment failed => Sorry about that. Could you tell me the error code shown on the payment in Transactions? UPI_U30 means the debit failed at your bank, UPI_Z9 means insufficient balance and UPI_ZM means a wrong UPI PIN.
@@ -1540,7 +1543,7 @@ P en#login | cant login => Could you tell me what you see when you try? LOGIN_LO
 P en | transaction error => Could you share the error code shown for that transaction in Transactions, and whether money was deducted? That tells me whether it will be reversed automatically or needs a report.
 P en#app-crash | app showing some error => Could you share the error code or exact message? For example, ROOT_DETECTED means the phone's software is modified, while crashes without a code are usually fixed by updating the app and clearing the cache.
 P hinglish | payment fail ho gaya, kuch code aaya tha yaad nahi => Koi baat nahi. Transactions mein us payment par tap karke error code dekh kar batayein; UPI_U30 ka matlab bank ki taraf debit fail, UPI_Z9 ka matlab balance kam, aur UPI_ZM ka matlab galat UPI PIN.
-EP en@KB-030 | my money transfer didn't work => Sorry about that. Could you tell me the error code shown on the payment in Transactions, and whether money was deducted? UPI_U30 means the debit failed at your bank, UPI_Z9 insufficient balance and UPI_ZM a wrong UPI PIN.
+EP en@KB-030 | my money transfer didn't work => Let's find out what happened. Open the payment in Transactions: which code does it show, and did the amount leave your account? For example UPI_U30 is a failed bank debit, UPI_Z9 a low balance and UPI_ZM an incorrect UPI PIN.
 
 @ edge_angry_onboarding | KB-003,KB-010,KB-015,KB-008 | video-kyc | - | edge-case:angry-user
 P en | THIRD time AGENT_BUSY!!! your service is pathetic, why even launch an app if you have no agents => I'm really sorry for the repeated wait, that's frustrating. AGENT_BUSY means the queue is full; the fastest fix is to book a slot with Onboarding > Video-KYC > Schedule a call, and an agent answers within 5 minutes of the booked time.
@@ -1871,6 +1874,12 @@ N_SG_1, N_SG_2, N_SG_3 = 8, 24, 8  # 40 dialogs
 N_ALPACA, N_TICKETS = 80, 125
 N_EVAL = 100
 N_PII = 36
+# Articles held out of training entirely: every intent citing one is an `unseen` eval intent, answerable only
+# from the knowledge base through retrieval. Their A lines become references, their Q lines eval questions.
+UNSEEN_KB = {"KB-022", "KB-027", "KB-028", "KB-035", "KB-036", "KB-044", "KB-045"}
+N_UNSEEN_PER_INTENT = 3
+# No reference may be this close (answer-only word-3-gram Jaccard) to any training answer.
+MAX_REF_JACCARD = 0.5
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -1990,11 +1999,25 @@ def new_lsh():
 # --------------------------------------------------------------------------
 # Build
 # --------------------------------------------------------------------------
+def held_out_answers(it):
+    """Indices of the A lines kept out of training as the `seen` references of this intent's E questions."""
+    held = {pin[0] if pin else len(it["A"]) - 1 for _, pin in it["E"]} if it["A"] else set()
+    assert len(held) < len(it["A"]) or not it["A"], "intent %s keeps no training answer" % it["key"]
+    return held
+
+
+def jaccard(a, b):
+    sa, sb = shingles(a), shingles(b)
+    return len(sa & sb) / max(1, len(sa | sb))
+
+
 def build_units(intents):
     units = []
     for it in intents:
+        held = it["held"]
         for q, pin in it["Q"]:
-            ans = [it["A"][i] for i in pin] if pin else list(it["A"])
+            ans = [it["A"][i] for i in (pin or range(len(it["A"]))) if i not in held]
+            ans = ans or [a for i, a in enumerate(it["A"]) if i not in held]
             assert ans, it["key"]
             units.append({"q": q, "lang": "en", "answers": ans, "it": it})
         for lang, q, a, stg in it["P"]:
@@ -2053,8 +2076,12 @@ def main():
                 % (a["id"], title, ", ".join(a["tags"]), a["body"])
             )
 
-    # ---- units and allocation
-    units = build_units(intents)
+    # ---- units and allocation: unseen intents and held-out references never reach the training files
+    unseen_intents = [it for it in intents if set(it["kb"]) & UNSEEN_KB]
+    seen_intents = [it for it in intents if it not in unseen_intents]
+    for it in seen_intents:
+        it["held"] = held_out_answers(it)
+    units = build_units(seen_intents)
     rng.shuffle(units)
     edge_starters = [u for u in units if u["edge"] in ("out-of-scope", "angry-user") and u["lang"] == "en"]
     edge_single = [
@@ -2433,16 +2460,24 @@ def main():
     for k, r in enumerate(records):
         train_qa_lsh.insert("r%d" % k, mhs[k])
     ev = []
-    for it in intents:
+    for it in seen_intents:
         for q, pin in it["E"]:
-            ev.append({"q": q, "refs": [it["A"][i] for i in pin] if pin else it["A"], "lang": "en", "it": it})
+            ev.append({"q": q, "refs": [it["A"][pin[0] if pin else len(it["A"]) - 1]], "lang": "en", "it": it})
         for lang, q, a, kbo, stg in it["EP"]:
             ev.append({"q": q, "refs": [a], "lang": lang, "it": it, "kb": kbo, "stage": stg})
-    fixed = [e for e in ev if len(e["refs"]) == 1 and (e["lang"] != "en" or e["it"]["edge"])]
+    for e in ev:
+        e["slice"] = "seen"
+    unseen = []
+    for it in unseen_intents:
+        asks = [(q, pin) for q, pin in it["E"]] + [(q, pin) for q, pin in it["Q"]]
+        for k, (q, pin) in enumerate(asks[:N_UNSEEN_PER_INTENT]):
+            refs = [it["A"][i] for i in pin] if pin else it["A"]
+            unseen.append({"q": q, "refs": [refs[k % len(refs)]], "lang": "en", "it": it, "slice": "unseen"})
+    fixed = [e for e in ev if e["lang"] != "en" or e["it"]["edge"]]
     flex = [e for e in ev if e not in fixed]
-    # keep at least 2 held-out questions per stage while trimming to N_EVAL
+    # keep at least 3 held-out questions per stage while trimming to N_EVAL
     rng.shuffle(flex)
-    need_drop = len(fixed) + len(flex) - N_EVAL
+    need_drop = len(fixed) + len(flex) + len(unseen) - N_EVAL
     per_stage = Counter(e["it"]["stage"] for e in flex)  # flex items carry their block's stage
     keep = []
     for e in flex:
@@ -2452,9 +2487,10 @@ def main():
             continue
         keep.append(e)
     assert need_drop == 0
+    keep += unseen
     chosen = fixed + keep
     rng.shuffle(chosen)
-    questions, eval_coll = [], 0
+    questions, eval_coll, max_ref_j = [], 0, 0.0
     eval_lsh = new_lsh()
     for n, e in enumerate(chosen, 1):
         it = e["it"]
@@ -2472,6 +2508,11 @@ def main():
             eval_coll += 1
             ref = e["refs"][0]
             warnings.append("eval q+ref collides with training: " + e["q"])
+        closest = max(jaccard(ref, u["a"]) for u in units)
+        if closest >= MAX_REF_JACCARD:
+            eval_coll += 1
+            warnings.append("eval reference is a training answer (Jaccard %.2f): %s" % (closest, ref[:60]))
+        max_ref_j = max(max_ref_j, closest)
         text = e["q"] + " " + ref
         code = next((c for c in it["codes"] if c in text), None)
         if code is None:
@@ -2492,7 +2533,13 @@ def main():
                 "question": e["q"],
                 "reference_answer": ref,
                 "kb_ids": kbs,
-                "tags": {"stage": e.get("stage") or it["stage"], "error_code": code, "language": e["lang"]},
+                "key_facts": derive_key_facts(ref, e["q"]),
+                "tags": {
+                    "slice": e["slice"],
+                    "stage": e.get("stage") or it["stage"],
+                    "error_code": code,
+                    "language": e["lang"],
+                },
                 "category": it["cat"],
                 "expected_behavior": behav,
             }
@@ -2502,12 +2549,15 @@ def main():
     assert len(questions) == N_EVAL
     suite = {
         "name": "support_100",
-        "version": "1.0",
+        "version": "2.0",
         "description": (
             "100 held-out NovaPay (fictional fintech) support questions with reference answers grounded "
-            "in data/sample/kb. Worded freshly: no question is a near duplicate (MinHash/LSH, word "
-            "3-grams, threshold 0.8) of any training record. Includes Hindi/Hinglish and edge cases "
-            "(clarify/refuse)."
+            "in data/sample/kb, in two slices. unseen: intents whose KB articles have no training record "
+            "(answerable only through retrieval). seen: trained intents asked in new words, with a reference "
+            "answer kept out of training. No question is a near duplicate (MinHash/LSH, word 3-grams, 0.8) of "
+            "a training record, and no reference is within answer-only word-3-gram Jaccard 0.5 of a training "
+            "answer. Includes Hindi/Hinglish and edge cases (clarify/refuse). key_facts: the specifics a "
+            "correct answer must carry (derived from the reference; the question's own specifics excluded)."
         ),
         "questions": questions,
     }
@@ -2563,6 +2613,10 @@ def main():
             dict(Counter(q["category"] for q in questions)),
             dict(Counter(q["tags"]["stage"] for q in questions)),
         )
+    )
+    print(
+        "  slices %s; closest reference to a training answer: Jaccard %.2f (limit %.2f)"
+        % (dict(Counter(q["tags"]["slice"] for q in questions)), max_ref_j, MAX_REF_JACCARD)
     )
     print("  eval vs training collisions (question-only and question+reference, LSH 0.8): %d" % eval_coll)
     for w_ in warnings:
