@@ -1880,6 +1880,41 @@ UNSEEN_KB = {"KB-022", "KB-027", "KB-028", "KB-035", "KB-036", "KB-044", "KB-045
 N_UNSEEN_PER_INTENT = 3
 # No reference may be this close (answer-only word-3-gram Jaccard) to any training answer.
 MAX_REF_JACCARD = 0.5
+# Key facts written by hand where the reference states no specific the judge can derive (a number, time, code,
+# menu path, e-mail). "a | b" lists wordings that count as the same fact.
+KEY_FACTS = {
+    "is there a minimum balance": ["no minimum balance | zero minimum balance"],
+    "Do I need to keep some minimum amount in the account?": ["zero minimum balance | no minimum balance"],
+    "any charges if balance goes low": ["zero minimum balance | no minimum balance", "no charge"],
+    "pan ki photo par chamak aa rahi hai, PAN_GLARE bol raha hai": ["flash band | flash off", "plastic cover", "e-pan"],
+    "How can I see whether the merchant has started my refund?": ["Refund status", "Transactions"],
+    "The seller won't respond, can NovaPay give my money back directly?": [
+        "initiated by the merchant | merchant has to | merchant must",
+        "Report an issue",
+    ],
+    "app reinstall karne se mera balance toh nahi jayega?": ["koi asar nahi | safe", "OTP aur MPIN | OTP and MPIN"],
+    "What paperwork is required before I start opening the account?": [
+        "PAN",
+        "Aadhaar",
+        "selfie",
+        "original physical PAN card | physical PAN card | original PAN card",
+    ],
+    "Does deleting the app wipe my balance?": ["safe", "OTP and MPIN | OTP and your MPIN"],
+    "does the agent accept a PAN printout during the call?": [
+        "original physical PAN card | physical PAN card | original PAN card",
+        "e-PAN",
+    ],
+    "My PAN has a plastic coating and photos keep shining, tips?": [
+        "plastic cover",
+        "flash",
+        "e-PAN PDF | e-PAN",
+    ],
+    "NovaPay shuts with ROOT_DETECTED though I never rooted it": [
+        "custom ROM | unlocked bootloader | modified",
+        "another phone",
+        "factory software",
+    ],
+}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -2533,7 +2568,7 @@ def main():
                 "question": e["q"],
                 "reference_answer": ref,
                 "kb_ids": kbs,
-                "key_facts": derive_key_facts(ref, e["q"]),
+                "key_facts": KEY_FACTS.get(e["q"]) or derive_key_facts(ref, e["q"]),
                 "tags": {
                     "slice": e["slice"],
                     "stage": e.get("stage") or it["stage"],

@@ -19,6 +19,23 @@ class ReferenceJudgeConfig(StrictModel):
     tie_band: float = Field(0.02, ge=0.0, le=1.0, description="Combined-score gaps within this are ties.")
 
 
+class FactJudgeConfig(StrictModel):
+    """Penalties and tie band of the offline `facts` judge (key-fact coverage; see eval/fact_judge.py)."""
+
+    invented_penalty: float = Field(0.5, ge=0.0, description="Per specific absent from / contradicting the KB.")
+    off_article_penalty: float = Field(
+        0.15, ge=0.0, description="Per true specific from a KB article the question does not cite."
+    )
+    extra_penalty: float = Field(
+        0.1, ge=0.0, description="Per cited-article specific the reference does not state (pasted context)."
+    )
+    verbose_ratio: float = Field(2.0, gt=0.0, description="Answers up to this many reference lengths are free.")
+    verbose_penalty: float = Field(0.2, ge=0.0, description="Per further reference length beyond verbose_ratio.")
+    verbose_max: float = Field(0.4, ge=0.0, description="The verbosity penalty is capped here.")
+    max_penalty: float = Field(1.0, ge=0.0, description="The penalty of one answer is capped here.")
+    tie_band: float = Field(0.05, ge=0.0, le=1.0, description="Score gaps within this are ties.")
+
+
 class LLMJudgeConfig(StrictModel):
     """The pairwise `llm` judge: which model judges, and how it is asked."""
 
@@ -59,7 +76,9 @@ class EvalConfig(StrictModel):
         "data/sample/kb", description="Knowledge-base articles (KB-*.md); null = none."
     )
     out_dir: str = "results"
-    judge: Literal["reference", "llm"] = "reference"
+    judge: Literal["facts", "reference", "llm"] = Field(
+        "facts", description="facts: key-fact coverage (offline, default); reference: similarity proxy; llm: pairwise."
+    )
     batch_size: int = Field(8, ge=1, description="Questions generated together in one batch.")
     max_new_tokens: int | None = Field(None, ge=1, description="Overrides generation.max_new_tokens.")
     limit: int | None = Field(None, ge=1, description="Answer only the first N questions of the suite.")
@@ -89,6 +108,7 @@ class EvalConfig(StrictModel):
         True,
         description="When eval.context is null and the tuned model was trained with train.context, use that.",
     )
+    facts: FactJudgeConfig = Field(default_factory=FactJudgeConfig)
     reference: ReferenceJudgeConfig = Field(default_factory=ReferenceJudgeConfig)
     llm_judge: LLMJudgeConfig = Field(default_factory=LLMJudgeConfig)
     hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)

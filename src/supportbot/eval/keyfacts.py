@@ -50,10 +50,35 @@ def normalise_tokens(text: str) -> list[str]:
     return out
 
 
+_MENU_STOP = {
+    "and", "to", "for", "then", "from", "if", "so", "or", "when", "within", "it", "you", "your", "on", "in",
+    "is", "are", "until", "before", "after", "turn", "using", "with", "at", "by", "tap", "open", "choose", "select",
+}  # fmt: skip
+
+
+def _menu_span(reference: str, m: re.Match[str]) -> tuple[int, int]:
+    """A menu path without the sentence around it: the label before the first '>' and up to 3 words after the last."""
+    text = m.group(0)
+    first = text.index(">")
+    head = text[:first].rstrip()
+    start = m.start() + len(head) - len(head.split()[-1]) if head.split() else m.start()
+    last = text.rindex(">")
+    words = text[last + 1 :].split()
+    keep = []
+    for w in words[:3]:
+        if w.lower().strip(".,;:") in _MENU_STOP:
+            break
+        keep.append(w)
+    end = m.start() + last + 1
+    if keep:
+        end = m.start() + text.index(keep[-1], last) + len(keep[-1])
+    return start, end
+
+
 def _fact_spans(reference: str) -> list[tuple[int, int]]:
     """Character spans of checkable specifics in the reference (times, amounts+unit, codes, e-mails, URLs, menus)."""
-    spans: list[tuple[int, int]] = []
-    for rx in (_URL, _EMAIL, _CODE, _MENU, _TIME):
+    spans: list[tuple[int, int]] = [_menu_span(reference, m) for m in _MENU.finditer(reference)]
+    for rx in (_URL, _EMAIL, _CODE, _TIME):
         spans += [(m.start(), m.end()) for m in rx.finditer(reference)]
     taken = [range(a, b) for a, b in spans]
     for m in _AMOUNT.finditer(reference):
@@ -100,16 +125,34 @@ def derive_key_facts(reference: str, question: str = "") -> list[str]:
     return facts
 
 
-def carries(answer_tokens: list[str], fact: str) -> bool:
-    """Whether the answer's normalised tokens contain the fact's tokens contiguously, in order."""
-    want = normalise_tokens(fact)
-    n = len(want)
-    if not n:
-        return False
-    return any(answer_tokens[i : i + n] == want for i in range(len(answer_tokens) - n + 1))
+def bigrams(text: str) -> set[tuple[str, str]]:
+    """Adjacent pairs of normalised tokens."""
+    toks = normalise_tokens(text)
+    return set(zip(toks, toks[1:], strict=False))
 
 
-def carried_facts(answer: str, facts: list[str]) -> list[str]:
-    """The facts the answer carries."""
+def carries(answer_tokens: list[str], fact: str, anchors: set[tuple[str, str]] | None = None) -> bool:
+    """Whether the answer's tokens contain one of the fact's alternatives ("a | b") contiguously, in order.
+
+    A one-token fact ("18", "LIMIT_EXCEEDED") must also sit next to a word it sits next to in `anchors`
+    (the reference's and the KB's word pairs), so a shuffle of the reference's words does not carry it.
+    """
+    for alternative in fact.split("|"):
+        want = normalise_tokens(alternative)
+        n = len(want)
+        for i in range(len(answer_tokens) - n + 1):
+            if not n or answer_tokens[i : i + n] != want:
+                continue
+            if n > 1 or anchors is None:
+                return True
+            before = answer_tokens[i - 1] if i > 0 else None
+            after = answer_tokens[i + 1] if i + 1 < len(answer_tokens) else None
+            if (before, want[0]) in anchors or (want[0], after) in anchors:
+                return True
+    return False
+
+
+def carried_facts(answer: str, facts: list[str], anchors: set[tuple[str, str]] | None = None) -> list[str]:
+    """The facts the answer carries (one-token facts anchored as in `carries`)."""
     toks = normalise_tokens(answer)
-    return [f for f in facts if carries(toks, f)]
+    return [f for f in facts if carries(toks, f, anchors)]

@@ -29,6 +29,7 @@ class Question:
     category: str = "how-to"
     expected_behavior: str = "answer"
     json_schema: dict[str, Any] | None = None
+    key_facts: tuple[str, ...] | None = None  # None: derived from the reference by the facts judge
 
     def slices(self) -> dict[str, str]:
         """Slice key → value for every tag this question carries (None error codes read as 'none')."""
@@ -114,7 +115,13 @@ def _parse_question(path: Path, index: int, raw: Any, seen: set[str]) -> Questio
             raise DataError(
                 f"{where}: field 'json_schema' is not a valid JSON Schema ({exc.message})"
             ) from exc
-    return Question(qid, question, reference, tuple(kb_ids), dict(tags), category, behavior, schema)
+    key_facts = raw.get("key_facts")
+    if key_facts is not None and (
+        not isinstance(key_facts, list) or not all(isinstance(f, str) and f.strip() for f in key_facts)
+    ):
+        raise DataError(f"{where}: field 'key_facts' must be a list of non-empty strings (got {key_facts!r})")
+    facts = None if key_facts is None else tuple(key_facts)
+    return Question(qid, question, reference, tuple(kb_ids), dict(tags), category, behavior, schema, facts)
 
 
 def load_suite(path: str | Path) -> Suite:

@@ -15,7 +15,9 @@ REFUSAL_PATTERNS = re.compile(
     r"\b(i (?:can(?:no|')?t|am unable to|'m unable to|am not able to|'m not able to) "
     r"(?:help|assist|share|provide|answer|do that|give)|i won'?t (?:help|share|provide)|"
     r"(?:can(?:no|')?t|unable to) (?:help|assist) with|outside (?:of )?(?:my|our) scope|"
-    r"not something i can|only (?:help|assist) with novapay|i'?m sorry,? but i can(?:no|')?t)",
+    r"not something i can|only (?:help|assist) with novapay|i'?m sorry,? but i can(?:no|')?t|"
+    r"i(?: am|'m) not able to (?:recommend|advise)|outside (?:of )?what (?:i|we|novapay)[\w ]{0,20} "
+    r"(?:can|cover)|नहीं दे सकत|मदद नहीं कर सकत)",
     re.I,
 )
 CLARIFY_PATTERNS = re.compile(
