@@ -1,7 +1,7 @@
 """Build the judge calibration set of a suite and print each judge's agreement per pair type.
 
-    python scripts/calibrate_judge.py [--suite eval/suites/support_100.json] [--kb data/sample/kb]
-        [--out eval/calibration/support_100.jsonl] [--judges facts reference]
+python scripts/calibrate_judge.py [--suite eval/suites/support_100.json] [--kb data/sample/kb]
+    [--out eval/calibration/support_100.jsonl] [--judges facts reference]
 """
 
 from __future__ import annotations
@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from supportbot.eval.calibration import agreement, agreement_table, build_calibration_set, write_calibration_set
+from supportbot.eval.calibration import (
+    agreement,
+    agreement_table,
+    build_calibration_set,
+    judge_scorer,
+    write_calibration_set,
+)
 from supportbot.eval.config import EvalConfig
-from supportbot.eval.fact_judge import FactJudge
 from supportbot.eval.suite import load_kb, load_suite
 
 
@@ -25,25 +30,15 @@ def main() -> None:
     suite, kb, cfg = load_suite(args.suite), load_kb(args.kb), EvalConfig()
     rows = build_calibration_set(suite.questions, kb)
     write_calibration_set(rows, Path(args.out))
-    results = {}
-    for name in args.judges:
-        if name == "facts":
-            judge = FactJudge(kb, cfg.facts)
-            results[name] = agreement(lambda q, a: judge.score(q, a)["score"], suite.questions, rows)
-        else:
-            from supportbot.eval.embeddings import Embedder
-            from supportbot.eval.judges import ReferenceJudge
-
-            ref = ReferenceJudge(Embedder(), cfg.reference)
-            results[name] = agreement(
-                lambda q, a: ref.score(a, q.reference_answer)["score"], suite.questions, rows
-            )
+    results = {name: agreement(judge_scorer(name, kb, cfg), suite.questions, rows) for name in args.judges}
     print(f"wrote {args.out} ({len(rows)} items)\n")
     print(agreement_table(results))
     for name, res in results.items():
         for r in res:
             if r["target"] is not None and r["agreement"] < r["target"]:
-                print(f"{name}: {r['better']} > {r['worse']} below target; failures: {', '.join(r['failures'])}")
+                print(
+                    f"{name}: {r['better']} > {r['worse']} below target; failures: {', '.join(r['failures'])}"
+                )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ from collections import Counter
 
 from datasketch import MinHash, MinHashLSH
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src"))
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+)
 from supportbot.eval.keyfacts import derive_key_facts  # noqa: E402  (key facts are derived as the judge reads them)
 
 SEED = 20260314
@@ -1886,13 +1888,20 @@ KEY_FACTS = {
     "is there a minimum balance": ["no minimum balance | zero minimum balance"],
     "Do I need to keep some minimum amount in the account?": ["zero minimum balance | no minimum balance"],
     "any charges if balance goes low": ["zero minimum balance | no minimum balance", "no charge"],
-    "pan ki photo par chamak aa rahi hai, PAN_GLARE bol raha hai": ["flash band | flash off", "plastic cover", "e-pan"],
+    "pan ki photo par chamak aa rahi hai, PAN_GLARE bol raha hai": [
+        "flash band | flash off",
+        "plastic cover",
+        "e-pan",
+    ],
     "How can I see whether the merchant has started my refund?": ["Refund status", "Transactions"],
     "The seller won't respond, can NovaPay give my money back directly?": [
         "initiated by the merchant | merchant has to | merchant must",
         "Report an issue",
     ],
-    "app reinstall karne se mera balance toh nahi jayega?": ["koi asar nahi | safe", "OTP aur MPIN | OTP and MPIN"],
+    "app reinstall karne se mera balance toh nahi jayega?": [
+        "koi asar nahi | safe",
+        "OTP aur MPIN | OTP and MPIN",
+    ],
     "What paperwork is required before I start opening the account?": [
         "PAN",
         "Aadhaar",
@@ -2497,7 +2506,9 @@ def main():
     ev = []
     for it in seen_intents:
         for q, pin in it["E"]:
-            ev.append({"q": q, "refs": [it["A"][pin[0] if pin else len(it["A"]) - 1]], "lang": "en", "it": it})
+            ev.append(
+                {"q": q, "refs": [it["A"][pin[0] if pin else len(it["A"]) - 1]], "lang": "en", "it": it}
+            )
         for lang, q, a, kbo, stg in it["EP"]:
             ev.append({"q": q, "refs": [a], "lang": lang, "it": it, "kb": kbo, "stage": stg})
     for e in ev:

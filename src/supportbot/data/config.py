@@ -83,6 +83,12 @@ class PrepareConfig(StrictModel):
         description="Eval suite whose near-duplicates are kept out of the data (leakage guard).",
     )
     leak_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard at/above which a record leaks.")
+    answer_leak_threshold: float | None = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="Answer-only Jaccard to a reference answer at/above which a record leaks; null disables.",
+    )
     exclude_dirs: list[str] = Field(["kb"], description="Folder names never read (e.g. the knowledge base).")
     max_record_chars: int = Field(20_000, ge=100, description="Longer raw records are quarantined.")
     system_messages: Literal["drop", "context"] = Field(

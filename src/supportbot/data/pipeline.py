@@ -126,14 +126,20 @@ def drop_duplicates(items: list[Item], cfg: PrepareConfig, summary: Summary) -> 
 
 
 def drop_leaks(items: list[Item], cfg: PrepareConfig, summary: Summary) -> list[Item]:
-    """Quarantine records that near-duplicate an eval-suite question (leakage guard)."""
+    """Quarantine records that near-duplicate an eval-suite question or reference answer (leakage guard)."""
     if not cfg.eval_suite:
         summary.warnings.append("no eval suite given: leakage guard skipped")
         return items
     questions = load_suite_questions(cfg.eval_suite)
     d = cfg.dedup
     leaks = find_leaks(
-        [i.record for i in items], questions, cfg.leak_threshold, d.shingle_size, d.num_perm, d.seed
+        [i.record for i in items],
+        questions,
+        cfg.leak_threshold,
+        d.shingle_size,
+        d.num_perm,
+        d.seed,
+        answer_threshold=cfg.answer_leak_threshold,
     )
     leaked = {leak.record_id: leak for leak in leaks}
     kept = []
@@ -142,7 +148,8 @@ def drop_leaks(items: list[Item], cfg: PrepareConfig, summary: Summary) -> list[
         if leak is None:
             kept.append(item)
             continue
-        reason = f"near-duplicate of eval question {leak.question_id} ({leak.field} similarity {leak.similarity:.2f})"
+        what = "reference answer" if leak.field == "answer" else "question"
+        reason = f"near-duplicate of eval {what} {leak.question_id} ({leak.field} similarity {leak.similarity:.2f})"
         summary.reject(item.file, item.line, reason, item.raw, invalid=False)
     summary.note("eval-suite leaks quarantined", len(items) - len(kept))
     return kept

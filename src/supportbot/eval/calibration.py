@@ -65,7 +65,15 @@ _SYNONYMS = [
     (r"\bagain\b", "once more"),
     (r"\bstart\b", "begin"),
 ]
-_DIGIT_WORDS = {"2": "two", "3": "three", "4": "four", "5": "five", "7": "seven", "10": "ten", "15": "fifteen"}
+_DIGIT_WORDS = {
+    "2": "two",
+    "3": "three",
+    "4": "four",
+    "5": "five",
+    "7": "seven",
+    "10": "ten",
+    "15": "fifteen",
+}
 
 
 def paraphrase(text: str) -> str:
@@ -174,6 +182,20 @@ def read_calibration_set(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def judge_scorer(name: str, kb: dict[str, Article], cfg: Any) -> Callable[[Question, str], float]:
+    """score(question, answer) of an offline judge: `facts` (default) or `reference` (similarity proxy)."""
+    if name == "facts":
+        from supportbot.eval.fact_judge import FactJudge
+
+        facts = FactJudge(kb, cfg.facts)
+        return lambda q, a: facts.score(q, a)["score"]
+    from supportbot.eval.embeddings import Embedder
+    from supportbot.eval.judges import ReferenceJudge
+
+    ref = ReferenceJudge(Embedder(), cfg.reference)
+    return lambda q, a: ref.score(a, q.reference_answer)["score"]
+
+
 def agreement(
     score: Callable[[Question, str], float], questions: list[Question], rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -194,7 +216,9 @@ def agreement(
                 "n": len(have),
                 "agreement": agree / len(have) if have else None,
                 "target": target,
-                "failures": [i for i, s in scores.items() if better in s and worse in s and s[better] <= s[worse]],
+                "failures": [
+                    i for i, s in scores.items() if better in s and worse in s and s[better] <= s[worse]
+                ],
             }
         )
     return out
@@ -210,5 +234,7 @@ def agreement_table(results: dict[str, list[dict[str, Any]]]) -> str:
     for k, first in enumerate(results[judges[0]]):
         cells = [f"{100 * results[j][k]['agreement']:.0f}%" for j in judges]
         target = "" if first["target"] is None else f"≥ {100 * first['target']:.0f}%"
-        lines.append(f"| {first['better']} | {first['worse']} | {first['n']} | " + " | ".join(cells) + f" | {target} |")
+        lines.append(
+            f"| {first['better']} | {first['worse']} | {first['n']} | " + " | ".join(cells) + f" | {target} |"
+        )
     return "\n".join(lines)

@@ -41,7 +41,18 @@ def eval_command(
     suite: Annotated[str | None, typer.Option("--suite", help="Question suite JSON (eval.suite).")] = None,
     judge: Annotated[
         str | None,
-        typer.Option("--judge", help="reference (offline similarity proxy) | llm (pairwise judge)."),
+        typer.Option(
+            "--judge",
+            help="facts (key-fact coverage, default) | reference (similarity proxy) | llm (pairwise).",
+        ),
+    ] = None,
+    rejudge: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejudge",
+            help="Score the saved answers of this results dir with the current judge and config, into a new "
+            "results dir (--out, default <dir>__rejudged-<judge>-<hash>); nothing is generated.",
+        ),
     ] = None,
     judge_model: Annotated[
         str | None, typer.Option("--judge-model", help="Judge for --judge llm: model spec or endpoint URL.")
@@ -93,6 +104,15 @@ def eval_command(
         if value is not None:
             _assign(cfg.eval, key, value)
     console = Console()
+    if rejudge is not None:
+        from supportbot.eval.pipeline import rejudge as rejudge_results
+
+        out_dir, metrics = rejudge_results(cfg, rejudge, out)
+        print_summary(metrics, console)
+        console.print(
+            f"results: {out_dir}/  (report.md, metrics.json, metrics.csv, slices.png)", highlight=False
+        )
+        return
     req = EvalRequest(
         model=model or cfg.model.adapter or cfg.model.name,
         base=base,

@@ -22,15 +22,21 @@ class ReferenceJudgeConfig(StrictModel):
 class FactJudgeConfig(StrictModel):
     """Penalties and tie band of the offline `facts` judge (key-fact coverage; see eval/fact_judge.py)."""
 
-    invented_penalty: float = Field(0.5, ge=0.0, description="Per specific absent from / contradicting the KB.")
+    invented_penalty: float = Field(
+        0.5, ge=0.0, description="Per specific absent from / contradicting the KB."
+    )
     off_article_penalty: float = Field(
         0.15, ge=0.0, description="Per true specific from a KB article the question does not cite."
     )
     extra_penalty: float = Field(
         0.1, ge=0.0, description="Per cited-article specific the reference does not state (pasted context)."
     )
-    verbose_ratio: float = Field(2.0, gt=0.0, description="Answers up to this many reference lengths are free.")
-    verbose_penalty: float = Field(0.2, ge=0.0, description="Per further reference length beyond verbose_ratio.")
+    verbose_ratio: float = Field(
+        2.0, gt=0.0, description="Answers up to this many reference lengths are free."
+    )
+    verbose_penalty: float = Field(
+        0.2, ge=0.0, description="Per further reference length beyond verbose_ratio."
+    )
     verbose_max: float = Field(0.4, ge=0.0, description="The verbosity penalty is capped here.")
     max_penalty: float = Field(1.0, ge=0.0, description="The penalty of one answer is capped here.")
     tie_band: float = Field(0.05, ge=0.0, le=1.0, description="Score gaps within this are ties.")
@@ -68,6 +74,15 @@ class PriceTable(StrictModel):
     )
 
 
+class TargetConfig(StrictModel):
+    """What the verdict checks: met when the whole 95% interval clears the target."""
+
+    win_rate: float = Field(0.6, ge=0.0, le=1.0, description="Win rate vs base (ties = 1/2).")
+    hallucination_reduction: float = Field(
+        0.3, le=1.0, description="Relative reduction of the per-answer hallucination rate vs base."
+    )
+
+
 class EvalConfig(StrictModel):
     """Settings of `supportbot eval`."""
 
@@ -77,7 +92,8 @@ class EvalConfig(StrictModel):
     )
     out_dir: str = "results"
     judge: Literal["facts", "reference", "llm"] = Field(
-        "facts", description="facts: key-fact coverage (offline, default); reference: similarity proxy; llm: pairwise."
+        "facts",
+        description="facts: key-fact coverage (offline, default); reference: similarity proxy; llm: pairwise.",
     )
     batch_size: int = Field(8, ge=1, description="Questions generated together in one batch.")
     max_new_tokens: int | None = Field(None, ge=1, description="Overrides generation.max_new_tokens.")
@@ -108,6 +124,7 @@ class EvalConfig(StrictModel):
         True,
         description="When eval.context is null and the tuned model was trained with train.context, use that.",
     )
+    targets: TargetConfig = Field(default_factory=TargetConfig)
     facts: FactJudgeConfig = Field(default_factory=FactJudgeConfig)
     reference: ReferenceJudgeConfig = Field(default_factory=ReferenceJudgeConfig)
     llm_judge: LLMJudgeConfig = Field(default_factory=LLMJudgeConfig)

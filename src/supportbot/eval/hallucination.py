@@ -65,6 +65,8 @@ class HallucinationResult:
 
     unsupported_specifics: list[str] = field(default_factory=list)
     unsupported_sentences: list[str] = field(default_factory=list)
+    off_article_sentences: list[str] = field(default_factory=list)  # true in another KB article
+    claims: list[str] = field(default_factory=list)  # the sentences that were checked
 
     @property
     def has_specific(self) -> bool:
@@ -184,17 +186,31 @@ class HallucinationDetector:
         self.threshold = threshold
         self.min_words = min_words
 
-    def check(self, answer: str, sources: str) -> HallucinationResult:
-        """Both checks for one answer against its sources."""
+    def check(self, answer: str, sources: str, whole_kb: str | None = None) -> HallucinationResult:
+        """Both checks for one answer against its sources.
+
+        With `whole_kb`, an unsupported sentence that a sentence of some other KB article supports is moved
+        to `off_article_sentences`: true, but not from the articles the question cites.
+        """
         result = HallucinationResult(unsupported_specifics(answer, sources))
         if self.embedder is None:
             return result
         claims = check_claim_sentences(answer, self.min_words)
+        result.claims = claims
         source_sents = split_sentences(sources)
         if not claims or not source_sents:
             return result
         a = self.embedder.encode(claims)
         s = self.embedder.encode(source_sents)
         best = (a @ s.T).max(axis=1)
-        result.unsupported_sentences = [c for c, b in zip(claims, best, strict=True) if b < self.threshold]
+        unsupported = [c for c, b in zip(claims, best, strict=True) if b < self.threshold]
+        if unsupported and whole_kb:
+            kb_best = (
+                self.embedder.encode(unsupported) @ self.embedder.encode(split_sentences(whole_kb)).T
+            ).max(axis=1)
+            result.off_article_sentences = [
+                c for c, b in zip(unsupported, kb_best, strict=True) if b >= self.threshold
+            ]
+            unsupported = [c for c, b in zip(unsupported, kb_best, strict=True) if b < self.threshold]
+        result.unsupported_sentences = unsupported
         return result

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from supportbot.eval.config import EvalConfig
-from supportbot.eval.hallucination import HallucinationDetector, absent_from
+from supportbot.eval.hallucination import HallucinationDetector, absent_from, extract_specifics
 from supportbot.eval.suite import SLICE_TAGS, Article, Question, support_text
 from supportbot.eval.textmetrics import behavior_ok, exact_match, is_refusal, json_check, percentile
 
@@ -21,11 +21,14 @@ def answer_record(
     detector: HallucinationDetector,
     cfg: EvalConfig,
     system_prompt: str | None = None,
+    fact_judge: Any = None,
 ) -> dict[str, Any]:
     """Everything measured about one answer of one model.
 
     The system prompt the model was given counts as a source too ("You are NovaPay's assistant" makes
-    "NovaPay" a supported name).
+    "NovaPay" a supported name). Hallucination keeps three things apart: a specific absent from the whole
+    KB (invented, or contradicting it), a claim sentence no source or KB sentence supports, and a true fact
+    from a KB article the question does not cite (off-article, reported but not a hallucination).
     """
     from supportbot.eval.guardrails import pii_counts, pii_leaks, profanity_hits
 
@@ -33,19 +36,33 @@ def answer_record(
     sources = support_text(q, kb) + (f"\n{system_prompt}" if system_prompt else "")
     whole_kb = "\n".join(a.text for a in kb.values())
     score = judge.score(answer, q.reference_answer)
-    hal = detector.check(answer, sources)
+    hal = detector.check(answer, sources, whole_kb or None)
+    invented = absent_from(hal.unsupported_specifics, whole_kb) if whole_kb else hal.unsupported_specifics
+    off_article = [s for s in hal.unsupported_specifics if s not in invented]
+    bad_claims = set(hal.unsupported_sentences) | {
+        c for c in hal.claims if set(invented) & extract_specifics(c)
+    }
+    facts = fact_judge.score(q, answer) if fact_judge is not None else None
     rec: dict[str, Any] = {
         "id": q.id,
         "model": row["model"],
         **{f"score_{k}": v for k, v in score.items()},
         "exact_match": exact_match(answer, q.reference_answer),
         "semantic_match": score["embedding"] >= cfg.semantic_match_threshold,
-        "hallucinated": hal.hallucinated,
+        "hallucinated": bool(invented) or hal.has_sentence,
         "hallucinated_specific": hal.has_specific,
         "unsupported_sentence": hal.has_sentence,
-        "invented_specific": bool(absent_from(hal.unsupported_specifics, whole_kb)),
+        "invented_specific": bool(invented),
+        "off_article": bool(off_article or hal.off_article_sentences),
         "unsupported_specifics": hal.unsupported_specifics,
+        "invented_specifics": invented,
+        "off_article_specifics": off_article,
         "unsupported_sentences": hal.unsupported_sentences,
+        "off_article_sentences": hal.off_article_sentences,
+        "claims": len(hal.claims),
+        "hallucinated_claims": len(bad_claims),
+        "fact_score": None if facts is None else facts["score"],
+        "fact_coverage": None if facts is None else facts["coverage"],
         "llm_hallucinated": None,
         "refused": is_refusal(answer),
         "behavior_ok": behavior_ok(answer, q.expected_behavior),
@@ -77,11 +94,16 @@ def bucket(q: Question, rec: dict[str, Any], cfg: EvalConfig) -> str:
         q.expected_behavior == "clarify" and rec["behavior_ok"]
     ):
         return "refusal"
-    if rec["hallucinated_specific"]:
+    if rec["invented_specific"]:
         return "hallucinated specific"
     if rec["words"] > cfg.too_long_words or rec["finish_reason"] == "length":
         return "too long"
-    if rec["score_score"] < cfg.wrong_fact_score:
+    low = (
+        rec["fact_coverage"] < 0.5
+        if rec.get("fact_coverage") is not None
+        else rec["score_score"] < cfg.wrong_fact_score
+    )
+    if low:
         return "wrong fact"
     return "ok"
 
@@ -93,6 +115,11 @@ def _mean(values: list[float]) -> float | None:
 def _rate(recs: list[dict[str, Any]], key: str) -> float | None:
     vals = [bool(r[key]) for r in recs if r[key] is not None]
     return _mean([float(v) for v in vals])
+
+
+def _ratio(recs: list[dict[str, Any]], num: str, den: str) -> float | None:
+    total = sum(r[den] for r in recs)
+    return sum(r[num] for r in recs) / total if total else None
 
 
 def cost_per_1k(recs: list[dict[str, Any]], kind: str, cfg: EvalConfig) -> float | None:
@@ -118,9 +145,15 @@ def model_metrics(
     return {
         "n": len(recs),
         "hallucination_rate": _rate(recs, "hallucinated"),
+        "claim_hallucination_rate": _ratio(recs, "hallucinated_claims", "claims"),
+        "claims_per_answer": _mean([r["claims"] for r in recs]),
+        "answer_rate": _rate(answerable, "behavior_ok"),
         "hallucinated_specific_rate": _rate(recs, "hallucinated_specific"),
         "invented_anywhere_rate": _rate(recs, "invented_specific"),
         "unsupported_sentence_rate": _rate(recs, "unsupported_sentence"),
+        "off_article_rate": _rate(recs, "off_article"),
+        "fact_score": _mean([r["fact_score"] for r in recs if r.get("fact_score") is not None]),
+        "fact_coverage": _mean([r["fact_coverage"] for r in recs if r.get("fact_coverage") is not None]),
         "llm_hallucination_rate": _rate(recs, "llm_hallucinated"),
         "exact_match": _rate(recs, "exact_match"),
         "semantic_match": _rate(recs, "semantic_match"),
@@ -146,8 +179,24 @@ def model_metrics(
     }
 
 
-def pairwise_metrics(judgements: list[dict[str, Any]], tuned: dict | None, base: dict | None) -> dict:
-    """Win rate (ties count half) and the relative hallucination reduction of tuned vs base."""
+def pairwise_metrics(
+    judgements: list[dict[str, Any]],
+    tuned: dict | None,
+    base: dict | None,
+    recs: dict[str, dict[str, dict[str, Any]]] | None = None,
+    cfg: EvalConfig | None = None,
+) -> dict:
+    """Win rate (ties count half), its length-controlled form, the relative hallucination reduction (per answer
+    and per claim), paired bootstrap 95% intervals and a verdict against the targets."""
+    import numpy as np
+
+    from supportbot.eval.intervals import (
+        length_controlled_win_rate,
+        paired_bootstrap,
+        relative_reduction,
+        verdict,
+    )
+
     pts = [j["tuned_points"] for j in judgements]
     out: dict[str, Any] = {
         "n": len(pts),
@@ -156,16 +205,48 @@ def pairwise_metrics(judgements: list[dict[str, Any]], tuned: dict | None, base:
         "ties": sum(p == 0.5 for p in pts),
         "losses": sum(p < 0.5 for p in pts),
         "hallucination_reduction": None,
+        "claim_hallucination_reduction": None,
         "llm_hallucination_reduction": None,
         "judge_unparsed": sum(j.get("unparsed", 0) for j in judgements),
     }
     for key, src in (
         ("hallucination_reduction", "hallucination_rate"),
+        ("claim_hallucination_reduction", "claim_hallucination_rate"),
         ("llm_hallucination_reduction", "llm_hallucination_rate"),
     ):
         t, b = (tuned or {}).get(src), (base or {}).get(src)
         if t is not None and b:
             out[key] = (b - t) / b
+    if not recs or not pts or "tuned" not in recs or "base" not in recs:
+        return out
+    ids = [j["id"] for j in judgements]
+    p = np.asarray(pts, dtype=float)
+    lengths = [recs["tuned"][i]["words"] - recs["base"][i]["words"] for i in ids]
+    ht = np.asarray([float(recs["tuned"][i]["hallucinated"]) for i in ids])
+    hb = np.asarray([float(recs["base"][i]["hallucinated"]) for i in ids])
+    ct = np.asarray([float(recs["tuned"][i]["hallucinated_claims"]) for i in ids])
+    cb = np.asarray([float(recs["base"][i]["hallucinated_claims"]) for i in ids])
+    nt = np.asarray([float(recs["tuned"][i]["claims"]) for i in ids])
+    nb = np.asarray([float(recs["base"][i]["claims"]) for i in ids])
+
+    def claim_red(ix: np.ndarray) -> float | None:
+        if nt[ix].sum() == 0 or nb[ix].sum() == 0 or cb[ix].sum() == 0:
+            return None
+        return 1 - (ct[ix].sum() / nt[ix].sum()) / (cb[ix].sum() / nb[ix].sum())
+
+    n = len(ids)
+    out["length_controlled_win_rate"] = length_controlled_win_rate(pts, lengths)
+    out["win_rate_ci95"] = paired_bootstrap(n, lambda ix: float(p[ix].mean()))
+    out["hallucination_reduction_ci95"] = paired_bootstrap(n, lambda ix: relative_reduction(ht[ix], hb[ix]))
+    out["claim_hallucination_reduction_ci95"] = paired_bootstrap(n, claim_red)
+    targets = (cfg or EvalConfig()).targets
+    out["targets"] = targets.model_dump()
+    out["verdict"] = {
+        "win_rate": verdict(out["win_rate_ci95"], targets.win_rate, n),
+        "hallucination_reduction": verdict(
+            out["hallucination_reduction_ci95"], targets.hallucination_reduction, n
+        ),
+    }
     return out
 
 
@@ -185,7 +266,8 @@ def aggregate(
             out[label] = model_metrics([r for r in recs if r["id"] in ids], qmap, kinds[label], cfg)
         if judgements:
             js = [j for j in judgements if j["id"] in ids]
-            out["pairwise"] = pairwise_metrics(js, out.get("tuned"), out.get("base"))
+            by_id = {label: {r["id"]: r for r in recs if r["id"] in ids} for label, recs in records.items()}
+            out["pairwise"] = pairwise_metrics(js, out.get("tuned"), out.get("base"), by_id, cfg)
         return out
 
     all_ids = {q.id for q in questions}

@@ -234,6 +234,15 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         manifest["context"] = ctx_cfg.model_dump(mode="json")
         retrieval["source"] = ctx_source
     eval_id, out_dir = open_results_dir(req, ecfg.out_dir, suite.name, manifest, base)
+    overlap = training_overlap(req.model, questions)
+    if overlap:
+        import sys
+
+        print(
+            f"warning: {len(overlap)} suite item(s) overlap the tuned run's training data, so their scores "
+            f"measure recall, not generalisation: {', '.join(overlap[:20])}{' ...' if len(overlap) > 20 else ''}",
+            file=sys.stderr,
+        )
     started = time.perf_counter()
     answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
     answers: dict[str, dict[str, dict[str, Any]]] = {}
@@ -265,6 +274,7 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         retrieval=retrieval,
         timing=timings,
         manifest=manifest,
+        training_overlap=overlap,
     )
     from supportbot.eval.report import write_outputs
 
@@ -310,3 +320,99 @@ def retrieve_contexts(
 def api_key_from(option: str | None, env_name: str) -> str | None:
     """The endpoint key: the option, else the named environment variable."""
     return option or os.environ.get(env_name) or None
+
+
+def training_overlap(model: str, questions: list[Any], threshold: float = 0.5) -> list[str]:
+    """Suite items whose reference answer (or question) is >= `threshold` Jaccard-close to a training example
+    of the tuned run, as 'q007 (answer 0.83 ~ qa-0012)'; empty when the model is not a run dir."""
+    adapter = adapter_of(model)
+    run_json = adapter.parent / "run.json" if adapter is not None else None
+    if run_json is None or not run_json.is_file():
+        return []
+    try:
+        data_dir = json.loads(run_json.read_text(encoding="utf-8")).get("data", {}).get("dir")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return []
+    train = Path(data_dir or "", "train.jsonl")
+    if not data_dir or not train.is_file():
+        return []
+    from supportbot.data.leakage import find_leaks
+    from supportbot.data.schema import Record
+
+    records = [
+        Record.model_validate_json(line) for line in train.read_text(encoding="utf-8").splitlines() if line
+    ]
+    items = [{"id": q.id, "question": q.question, "reference_answer": q.reference_answer} for q in questions]
+    leaks = find_leaks(records, items, 0.8, answer_threshold=threshold)
+    worst: dict[str, Any] = {}
+    for leak in leaks:
+        if leak.question_id not in worst or leak.similarity > worst[leak.question_id].similarity:
+            worst[leak.question_id] = leak
+    return [f"{k} ({v.field} {v.similarity:.2f} ~ {v.record_id})" for k, v in sorted(worst.items())]
+
+
+def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """Score the saved answers of a results dir with the current judge and config into a new results dir.
+
+    Nothing is generated: the answers, models, retrieval and training info are those of `src`. With an
+    unchanged judge and config the new metrics equal the old ones.
+    """
+    import shutil
+
+    from supportbot.errors import DataError
+    from supportbot.eval.report import write_outputs
+    from supportbot.eval.scoring import judge_and_measure
+    from supportbot.eval.suite import check_kb_ids, load_kb, load_suite
+
+    src = Path(src)
+    for name in ("metrics.json", "answers.jsonl"):
+        if not (src / name).is_file():
+            raise DataError(f"--rejudge {src}: no {name} there (not a finished results dir)")
+    old = json.loads((src / "metrics.json").read_text(encoding="utf-8"))
+    ecfg = cfg.eval
+    suite = load_suite(old.get("suite", {}).get("path") or ecfg.suite)
+    kb = load_kb(ecfg.kb_dir)
+    check_kb_ids(suite, kb)
+    rows = read_answers(src / "answers.jsonl")
+    labels = [m for m in ("tuned", "base") if m in old.get("models", {})]
+    questions = [q for q in suite.questions if all((lbl, q.id) in rows for lbl in labels)]
+    if not questions:
+        raise DataError(f"--rejudge {src}: answers.jsonl has no answer to any question of {suite.path}")
+    specs = {lbl: old["models"][lbl]["spec"] for lbl in labels}
+    answerers = [finished_answerer(lbl, spec, rows) for lbl, spec in specs.items()]
+    answers = {lbl: {q.id: rows[(lbl, q.id)] for q in questions} for lbl in labels}
+    judge_cfg = {
+        "judge": ecfg.judge,
+        ecfg.judge: getattr(ecfg, {"llm": "llm_judge"}.get(ecfg.judge, ecfg.judge)),
+    }
+    digest = hashlib.sha256(
+        json.dumps(
+            [judge_cfg, ecfg.hallucination.model_dump(), ecfg.targets.model_dump()], default=str
+        ).encode()
+    ).hexdigest()[:8]
+    out_dir = Path(out) if out else src.parent / f"{src.name}__rejudged-{ecfg.judge}-{digest}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "answers.jsonl").resolve() != (src / "answers.jsonl").resolve():
+        shutil.copyfile(src / "answers.jsonl", out_dir / "answers.jsonl")
+    req = EvalRequest(
+        model=specs["tuned"] if "tuned" in specs else next(iter(specs.values())), progress=False
+    )
+    metrics = judge_and_measure(cfg, req, suite, questions, kb, answerers, answers, out_dir)
+    metrics["models"] = old["models"]
+    suite_sha = hashlib.sha256(Path(suite.path).read_bytes()).hexdigest()
+    metrics.update(
+        eval_id=out_dir.name,
+        out_dir=str(out_dir),
+        training=old.get("training", {}),
+        retrieval=old.get("retrieval"),
+        timing=old.get("timing", {}),
+        manifest=old.get("manifest", {}),
+        rejudged_from={
+            "results_dir": str(src),
+            "suite_changed": suite_sha != old.get("manifest", {}).get("suite_sha256"),
+        },
+    )
+    if old.get("training_overlap") is not None:
+        metrics["training_overlap"] = old["training_overlap"]
+    write_outputs(out_dir, metrics, cfg)
+    return out_dir, metrics

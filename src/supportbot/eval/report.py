@@ -9,14 +9,27 @@ from typing import Any
 
 SUMMARY_ROWS = (
     ("win rate vs base (ties = ½)", "pairwise", "win_rate", "pct"),
+    ("↳ 95% interval (paired bootstrap)", "pairwise", "win_rate_ci95", "ci"),
+    ("↳ length-controlled (AlpacaEval 2 style)", "pairwise", "length_controlled_win_rate", "pct"),
+    ("↳ verdict vs target", "pairwise", "verdict.win_rate", "raw"),
     ("wins / ties / losses", "pairwise", "wlt", "raw"),
-    ("hallucination rate", "model", "hallucination_rate", "pct"),
-    ("↳ invented specifics", "model", "hallucinated_specific_rate", "pct"),
-    ("↳ ↳ absent from the whole KB too", "model", "invented_anywhere_rate", "pct"),
-    ("↳ unsupported sentences", "model", "unsupported_sentence_rate", "pct"),
+    ("key-fact coverage", "model", "fact_coverage", "pct"),
+    ("facts-judge score", "model", "fact_score", "f3"),
+    ("answer rate (answerable items answered)", "model", "answer_rate", "pct"),
+    ("hallucination rate (per answer)", "model", "hallucination_rate", "pct"),
+    ("↳ per claim (hallucinated / checked sentences)", "model", "claim_hallucination_rate", "pct"),
+    ("↳ claims checked per answer", "model", "claims_per_answer", "f2"),
+    ("↳ invented specific (absent from the whole KB)", "model", "invented_anywhere_rate", "pct"),
+    ("↳ unsupported claim sentence", "model", "unsupported_sentence_rate", "pct"),
     ("↳ llm-judge verdict", "model", "llm_hallucination_rate", "pct"),
-    ("hallucination reduction vs base", "pairwise", "hallucination_reduction", "pct"),
-    ("reference score (judge proxy)", "model", "reference_score", "f3"),
+    ("off-article (true, from an uncited article)", "model", "off_article_rate", "pct"),
+    ("specific not in the cited sources", "model", "hallucinated_specific_rate", "pct"),
+    ("hallucination reduction vs base (per answer)", "pairwise", "hallucination_reduction", "pct"),
+    ("↳ 95% interval (paired bootstrap)", "pairwise", "hallucination_reduction_ci95", "ci"),
+    ("↳ verdict vs target", "pairwise", "verdict.hallucination_reduction", "raw"),
+    ("hallucination reduction vs base (per claim)", "pairwise", "claim_hallucination_reduction", "pct"),
+    ("↳ 95% interval (paired bootstrap)", "pairwise", "claim_hallucination_reduction_ci95", "ci"),
+    ("reference score (similarity proxy)", "model", "reference_score", "f3"),
     ("semantic match", "model", "semantic_match", "pct"),
     ("exact match", "model", "exact_match", "pct"),
     ("token F1", "model", "token_f1", "f3"),
@@ -37,6 +50,8 @@ SUMMARY_ROWS = (
 )
 SLICE_COLS = (
     ("win", "pairwise", "win_rate"),
+    ("win 95% CI", "pairwise", "win_rate_ci95"),
+    ("facts", "model", "fact_coverage"),
     ("halluc", "model", "hallucination_rate"),
     ("sem", "model", "semantic_match"),
     ("ref", "model", "reference_score"),
@@ -52,6 +67,8 @@ def fmt(value: Any, kind: str = "f3") -> str:
         return f"{100 * value:.1f}%"
     if kind == "raw":
         return str(value)
+    if kind == "ci":
+        return f"{100 * value[0]:.1f}–{100 * value[1]:.1f}%"
     return f"{value:.{kind[1]}f}"
 
 
@@ -60,7 +77,10 @@ def _cell(block: dict[str, Any], model: str, where: str, key: str, kind: str) ->
         if model != "tuned" or "pairwise" not in block:
             return ""
         p = block["pairwise"]
-        return f"{p['wins']} / {p['ties']} / {p['losses']}" if key == "wlt" else fmt(p.get(key), kind)
+        if key == "wlt":
+            return f"{p['wins']} / {p['ties']} / {p['losses']}"
+        head, _, sub = key.partition(".")
+        return fmt((p.get(head) or {}).get(sub) if sub else p.get(head), kind)
     return fmt(block.get(model, {}).get(key), kind)
 
 
@@ -99,7 +119,7 @@ def slice_tables(metrics: dict[str, Any]) -> str:
         for value, block in values.items():
             row = [value, str(block[labels[0]]["n"])]
             for _, where, key in SLICE_COLS:
-                kind = "f3" if key == "reference_score" else "pct"
+                kind = "f3" if key == "reference_score" else "ci" if key.endswith("ci95") else "pct"
                 if where == "pairwise":
                     if "pairwise" in block:
                         row.append(fmt(block["pairwise"].get(key), kind))
@@ -166,6 +186,41 @@ def _retrieval_md(retrieval: dict[str, Any] | None) -> str:
     )
 
 
+def verdict_lines(metrics: dict[str, Any]) -> list[str]:
+    """'win rate 66.0% (95% CI 57.0-75.0%, n = 100) vs target 60%: inconclusive at n = 100' lines."""
+    p = metrics["overall"].get("pairwise") or {}
+    if "verdict" not in p:
+        return []
+    out = []
+    for key, name in (("win_rate", "win rate"), ("hallucination_reduction", "hallucination reduction")):
+        ci = p.get(f"{key}_ci95")
+        ci_txt = f"95% CI {fmt(ci, 'ci')}" if ci else "no interval"
+        out.append(
+            f"{name} {fmt(p.get(key), 'pct')} ({ci_txt}, n = {p['n']}) vs target "
+            f"{fmt(p['targets'][key], 'pct')}: {p['verdict'][key]}"
+        )
+    return out
+
+
+def verdict_md(metrics: dict[str, Any]) -> str:
+    """The verdict against the targets, as a markdown list ('' when there is no base to compare with)."""
+    lines = verdict_lines(metrics)
+    return (
+        "**Verdict** (met = the whole interval clears the target)\n\n" + "\n".join(f"- {x}" for x in lines)
+        if lines
+        else ""
+    )
+
+
+def _overlap_md(overlap: list[str] | None) -> str:
+    if not overlap:
+        return ""
+    return (
+        f"**Warning:** {len(overlap)} suite item(s) overlap the tuned run's training data (answer-only or "
+        f"question Jaccard ≥ 0.5 / 0.8), so they measure recall: {', '.join(overlap)}."
+    )
+
+
 def write_report_md(
     out_dir: Path, metrics: dict[str, Any], rows: list[dict[str, Any]], n_examples: int
 ) -> Path:
@@ -181,10 +236,15 @@ def write_report_md(
         "## Summary",
         _md_table(header, srows),
         f"Judge: **{judge['name']}** (`{judge.get('model')}`).\n\n```\n{judge['rubric']}\n```",
+        verdict_md(metrics),
         "Hallucination = the answer states a specific (number, amount, time, error code, URL/e-mail, menu path, "
-        "product name, command) absent from the question, reference and cited KB articles, **or** a claim "
-        "sentence whose best-matching source sentence is below cosine "
-        f"{metrics['hallucination_detector']['support_threshold']}.",
+        "product name, command) absent from the whole knowledge base (invented, or contradicting it), **or** a "
+        "claim sentence whose best-matching sentence in the question, reference, cited articles and the rest "
+        f"of the KB is below cosine {metrics['hallucination_detector']['support_threshold']}. A true fact "
+        "from an article the question does not cite is counted apart as *off-article*. Per claim = "
+        "hallucinated sentences / checked sentences, so saying less does not lower it; read it next to the "
+        "answer rate.",
+        _overlap_md(metrics.get("training_overlap")),
         _retrieval_md(metrics.get("retrieval")),
         "## Training (from the run directory)",
         _training_md(metrics.get("training") or {}),
@@ -287,3 +347,5 @@ def print_summary(metrics: dict[str, Any], console: Any) -> None:
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    for line in verdict_lines(metrics):
+        console.print(f"verdict: {line}", highlight=False)

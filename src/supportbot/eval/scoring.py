@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.eval.embeddings import Embedder
+from supportbot.eval.fact_judge import FactJudge
 from supportbot.eval.hallucination import HallucinationDetector
 from supportbot.eval.judges import LLMJudge, ReferenceJudge
 from supportbot.eval.metrics import aggregate, answer_record, clean_nan
@@ -37,6 +38,7 @@ def judge_and_measure(
     ecfg = cfg.eval
     embedder = Embedder()
     ref = ReferenceJudge(embedder, ecfg.reference)
+    facts = FactJudge(kb, ecfg.facts)
     detector = HallucinationDetector(
         embedder, ecfg.hallucination.support_threshold, ecfg.hallucination.min_sentence_words
     )
@@ -48,12 +50,12 @@ def judge_and_measure(
     )  # one batched pass
     records = {
         lbl: [
-            answer_record(q, answers[lbl][q.id], kb, ref, detector, ecfg, cfg.generation.system_prompt)
+            answer_record(q, answers[lbl][q.id], kb, ref, detector, ecfg, cfg.generation.system_prompt, facts)
             for q in answered
         ]
         for lbl in labels
     }
-    judge_info = ref.describe()
+    judge_info = facts.describe() if ecfg.judge == "facts" else ref.describe()
     judgements: list[dict[str, Any]] = []
     if "base" in labels:
         pairs = [(q, answers["tuned"][q.id]["answer"], answers["base"][q.id]["answer"]) for q in answered]
@@ -67,7 +69,8 @@ def judge_and_measure(
                 for rec, j in zip(records[lbl], judgements, strict=True):
                     rec["llm_hallucinated"] = j[f"{lbl}_hallucinates"]
         else:
-            judgements = [ref.compare(q, t, b) for q, t, b in pairs]
+            judge = facts if ecfg.judge == "facts" else ref
+            judgements = [judge.compare(q, t, b) for q, t, b in pairs]
     rows = []
     by_label = {lbl: {r["id"]: r for r in recs} for lbl, recs in records.items()}
     jmap = {j["id"]: j for j in judgements}
@@ -94,6 +97,8 @@ def judge_and_measure(
         hallucination_detector={
             "specifics": "numbers, amounts, times, error codes, URLs/e-mails, menu paths, product names, commands",
             "sources": "question, reference answer, the question's cited KB articles, system prompt",
+            "hallucination": "an invented specific (absent from the whole KB) or a claim sentence that neither "
+            "the sources nor any KB sentence supports; true facts from other articles are 'off-article'",
             "not_specifics": "list numbering, chunk-id citations, the word 'one'",
             "support_threshold": ecfg.hallucination.support_threshold,
             "embedder": embedder.name,
