@@ -54,12 +54,22 @@ def test_eval_run_dir_vs_base_writes_all_outputs(
     assert pair["win_rate"] == pytest.approx((pair["wins"] + 0.5 * pair["ties"]) / 4)
     assert set(m["slices"]) >= {"stage", "error_code", "language", "category", "expected_behavior"}
     assert m["slices"]["language"]["hi-en"]["tuned"]["n"] == 1
-    assert m["training"]["train_seconds"] == 12.5 and m["judge"]["name"] == "reference"
+    assert m["training"]["train_seconds"] == 12.5 and m["judge"]["name"] == "facts"
     report = (out / "report.md").read_text()
     for heading in ("## Summary", "## Training", "## Error buckets", "### by category", "## Before / after"):
         assert heading in report
     csv_head = (out / "metrics.csv").read_text().splitlines()[0]
     assert csv_head == "slice,value,model,metric,number"
+
+    # --rejudge scores the saved answers again: with the same judge and config, the same metrics.
+    again = out.parent / "rejudged"
+    rejudge = ["eval", "--rejudge", str(out), "--out", str(again), "--set", f"eval.kb_dir={kb_dir}", *FAST]
+    res = CliRunner().invoke(app, rejudge)
+    assert res.exit_code == 0, res.output
+    m2 = json.loads((again / "metrics.json").read_text())
+    for key in ("overall", "slices", "buckets", "judge", "models"):
+        assert m2[key] == m[key], key
+    assert m2["rejudged_from"]["results_dir"] == str(out)
 
     # Re-running the same command resumes: nothing is regenerated.
     stamps = (out / "answers.jsonl").read_text()
