@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -26,34 +25,44 @@ CALIBRATION = REPO / "eval/calibration/support_100.jsonl"
 UNSEEN_KB = {"KB-022", "KB-027", "KB-028", "KB-035", "KB-036", "KB-044", "KB-045"}
 
 
-def _training_answers() -> list[str]:
-    raw = REPO / "data/sample/raw"
+@pytest.fixture(scope="module")
+def training_answers(tmp_path_factory) -> list[str]:
+    """Every answer target `supportbot prepare` makes of the shipped data, with the leakage guard off (so a
+    leak would be in the splits, not quarantined)."""
+    from supportbot.config import load_config
+    from supportbot.data.pipeline import prepare
+
+    out = tmp_path_factory.mktemp("prepared")
+    cfg = load_config(
+        REPO / "configs/prepare.yaml",
+        [
+            f"prepare.input={REPO / 'data/sample'}",
+            f"prepare.out={out}",
+            "prepare.eval_suite=null",
+            "prepare.stats_model=null",
+        ],
+    ).prepare
+    prepare(cfg)
     answers = []
-    for line in (raw / "qa.jsonl").read_text(encoding="utf-8").splitlines():
-        try:
-            answers.append(json.loads(line)["outputs"]["answer"])
-        except (json.JSONDecodeError, KeyError):
-            continue
-    for name, turn in (("chats_openai.jsonl", "messages"), ("chats_sharegpt.jsonl", "conversations")):
-        for line in (raw / name).read_text(encoding="utf-8").splitlines():
-            for m in json.loads(line)[turn]:
-                if m.get("role") == "assistant" or m.get("from") == "gpt":
-                    answers.append(m.get("content") or m.get("value"))
-    answers += [r["output"] for r in json.loads((raw / "alpaca.json").read_text()) if "output" in r]
-    with (raw / "tickets.csv").open(encoding="utf-8") as f:
-        answers += [r["resolution"] for r in csv.DictReader(f)]
-    return [a for a in answers if a]
+    for split in ("train", "val", "test"):
+        for line in (out / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            answers.append(rec["outputs"]["answer"])
+            answers += [
+                t["content"] for t in rec["inputs"].get("history") or [] if t.get("role") == "assistant"
+            ]
+    return answers
 
 
-def test_no_reference_is_within_answer_jaccard_half_of_any_training_answer():
+def test_no_reference_is_within_answer_jaccard_half_of_any_training_answer(training_answers):
     suite = load_suite(SUITE)
-    train = [shingles(a) for a in _training_answers()]
+    train = [shingles(a) for a in training_answers]
     assert len(train) > 500
     worst = max((max(jaccard(shingles(q.reference_answer), t) for t in train), q.id) for q in suite.questions)
     assert worst[0] < 0.5, worst
 
 
-def test_unseen_items_cite_only_articles_without_training_records():
+def test_unseen_items_cite_only_articles_without_training_records(training_answers):
     suite = load_suite(SUITE)
     unseen = [q for q in suite.questions if q.tags.get("slice") == "unseen"]
     assert len(unseen) >= 25 and all(set(q.kb_ids) <= UNSEEN_KB for q in unseen)
@@ -66,7 +75,7 @@ def test_unseen_items_cite_only_articles_without_training_records():
     )
     menus = {s for s in only_unseen if s.startswith("menu:")}
     assert menus
-    leaked = {s for a in _training_answers() for s in extract_specifics(a) & menus}
+    leaked = {s for a in training_answers for s in extract_specifics(a) & menus}
     assert not leaked, leaked
 
 

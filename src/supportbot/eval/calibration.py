@@ -112,7 +112,7 @@ def _bump_number(fact: str) -> str | None:
         return None
     digits = m.group(0).replace(",", "")
     value = int(digits) * 2 if int(digits) > 1 else int(digits) + 1
-    return fact[: m.start()] + f"{value:,}".replace(",", "," if "," in m.group(0) else "") + fact[m.end() :]
+    return fact[: m.start()] + str(value) + fact[m.end() :]
 
 
 def wrong_specific(q: Question, kb: dict[str, Article]) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from supportbot.eval.config import FactJudgeConfig
 from supportbot.eval.hallucination import _source_index, _supported, extract_specifics
-from supportbot.eval.judges import winner_of
+from supportbot.eval.judges import judgement_row
 from supportbot.eval.keyfacts import bigrams, carried_facts, derive_key_facts
 from supportbot.eval.suite import Article, Question, support_text
 from supportbot.eval.textmetrics import is_clarification, is_refusal
@@ -107,13 +107,4 @@ class FactJudge:
 
     def compare(self, q: Question, tuned: str, base: str) -> dict[str, Any]:
         """One judgement row: both scores, the tuned model's points and the winner."""
-        st, sb = self.score(q, tuned), self.score(q, base)
-        gap = st["score"] - sb["score"]
-        points = 0.5 if abs(gap) <= self.cfg.tie_band else (1.0 if gap > 0 else 0.0)
-        return {
-            "id": q.id,
-            "judge": self.name,
-            "tuned_points": points,
-            "winner": winner_of(points),
-            "scores": {"tuned": st, "base": sb},
-        }
+        return judgement_row(q.id, self.name, self.score(q, tuned), self.score(q, base), self.cfg.tie_band)

@@ -63,14 +63,15 @@ _CHUNK_CITATION = re.compile(r"\[?\b[A-Za-z][\w.-]*#\d+\b\]?")
 class HallucinationResult:
     """What the detector found in one answer."""
 
-    unsupported_specifics: list[str] = field(default_factory=list)
-    unsupported_sentences: list[str] = field(default_factory=list)
+    unsupported_specifics: list[str] = field(default_factory=list)  # not in the cited sources
+    unsupported_sentences: list[str] = field(default_factory=list)  # no source or KB sentence supports them
+    invented_specifics: list[str] = field(default_factory=list)  # not in the whole KB either (or no KB given)
     off_article_sentences: list[str] = field(default_factory=list)  # true in another KB article
     claims: list[str] = field(default_factory=list)  # the sentences that were checked
 
     @property
     def has_specific(self) -> bool:
-        """An invented specific was stated."""
+        """A specific the cited sources do not state (an off-article fact or an invented one)."""
         return bool(self.unsupported_specifics)
 
     @property
@@ -79,9 +80,25 @@ class HallucinationResult:
         return bool(self.unsupported_sentences)
 
     @property
+    def off_article_specifics(self) -> list[str]:
+        """Specifics absent from the cited sources but stated elsewhere in the KB."""
+        return [s for s in self.unsupported_specifics if s not in self.invented_specifics]
+
+    @property
+    def off_article(self) -> bool:
+        """A true fact from an article the question does not cite (reported apart, not a hallucination)."""
+        return bool(self.off_article_specifics or self.off_article_sentences)
+
+    @property
     def hallucinated(self) -> bool:
-        """Either signal fired."""
-        return self.has_specific or self.has_sentence
+        """An invented specific or an unsupported claim sentence."""
+        return bool(self.invented_specifics) or self.has_sentence
+
+    @property
+    def hallucinated_claims(self) -> list[str]:
+        """Checked sentences that are unsupported or state an invented specific."""
+        invented = set(self.invented_specifics)
+        return [c for c in self.claims if c in self.unsupported_sentences or invented & extract_specifics(c)]
 
 
 def _num(text: str) -> str:
@@ -160,6 +177,11 @@ def absent_from(specifics: list[str], text: str) -> list[str]:
     return [s for s in specifics if not _supported(s, specs, lower)]
 
 
+@lru_cache(maxsize=8)
+def _sentences(text: str) -> list[str]:
+    return split_sentences(text)  # the whole KB is split once per eval, not once per answer
+
+
 def mostly_latin(text: str) -> bool:
     """Whether most letters are Latin script (the English embedder cannot read Devanagari and the like)."""
     letters = [c for c in text if c.isalpha()]
@@ -192,7 +214,9 @@ class HallucinationDetector:
         With `whole_kb`, an unsupported sentence that a sentence of some other KB article supports is moved
         to `off_article_sentences`: true, but not from the articles the question cites.
         """
-        result = HallucinationResult(unsupported_specifics(answer, sources))
+        unsupported = unsupported_specifics(answer, sources)
+        invented = absent_from(unsupported, whole_kb) if whole_kb else unsupported
+        result = HallucinationResult(unsupported, invented_specifics=invented)
         if self.embedder is None:
             return result
         claims = check_claim_sentences(answer, self.min_words)
@@ -205,9 +229,9 @@ class HallucinationDetector:
         best = (a @ s.T).max(axis=1)
         unsupported = [c for c, b in zip(claims, best, strict=True) if b < self.threshold]
         if unsupported and whole_kb:
-            kb_best = (
-                self.embedder.encode(unsupported) @ self.embedder.encode(split_sentences(whole_kb)).T
-            ).max(axis=1)
+            kb_best = (self.embedder.encode(unsupported) @ self.embedder.encode(_sentences(whole_kb)).T).max(
+                axis=1
+            )
             result.off_article_sentences = [
                 c for c, b in zip(unsupported, kb_best, strict=True) if b >= self.threshold
             ]

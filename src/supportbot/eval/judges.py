@@ -23,6 +23,21 @@ def winner_of(points: float) -> str:
     return "tuned" if points > 0.5 else "base" if points < 0.5 else "tie"
 
 
+def judgement_row(
+    qid: str, judge: str, tuned: dict[str, Any], base: dict[str, Any], tie_band: float
+) -> dict[str, Any]:
+    """The row of a score-based judge: a `score` gap within `tie_band` is a tie, else the higher score wins."""
+    gap = tuned["score"] - base["score"]
+    points = 0.5 if abs(gap) <= tie_band else (1.0 if gap > 0 else 0.0)
+    return {
+        "id": qid,
+        "judge": judge,
+        "tuned_points": points,
+        "winner": winner_of(points),
+        "scores": {"tuned": tuned, "base": base},
+    }
+
+
 class ReferenceJudge:
     """Scores each answer against the reference: w_e·cosine + w_f·token-F1 + w_r·ROUGE-L; a gap within the tie band is a tie.
 
@@ -62,15 +77,7 @@ class ReferenceJudge:
     def compare(self, q: Question, tuned: str, base: str) -> dict[str, Any]:
         """One judgement row: both scores, the tuned model's points and the winner."""
         st, sb = self.score(tuned, q.reference_answer), self.score(base, q.reference_answer)
-        gap = st["score"] - sb["score"]
-        points = 0.5 if abs(gap) <= self.cfg.tie_band else (1.0 if gap > 0 else 0.0)
-        return {
-            "id": q.id,
-            "judge": self.name,
-            "tuned_points": points,
-            "winner": winner_of(points),
-            "scores": {"tuned": st, "base": sb},
-        }
+        return judgement_row(q.id, self.name, st, sb, self.cfg.tie_band)
 
 
 RUBRIC = """Judge which answer better serves the customer, using the reference answer and the knowledge-base

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from supportbot.eval.config import EvalConfig
-from supportbot.eval.hallucination import HallucinationDetector, absent_from, extract_specifics
+from supportbot.eval.hallucination import HallucinationDetector
 from supportbot.eval.suite import SLICE_TAGS, Article, Question, support_text
 from supportbot.eval.textmetrics import behavior_ok, exact_match, is_refusal, json_check, percentile
 
@@ -37,11 +37,6 @@ def answer_record(
     whole_kb = "\n".join(a.text for a in kb.values())
     score = judge.score(answer, q.reference_answer)
     hal = detector.check(answer, sources, whole_kb or None)
-    invented = absent_from(hal.unsupported_specifics, whole_kb) if whole_kb else hal.unsupported_specifics
-    off_article = [s for s in hal.unsupported_specifics if s not in invented]
-    bad_claims = set(hal.unsupported_sentences) | {
-        c for c in hal.claims if set(invented) & extract_specifics(c)
-    }
     facts = fact_judge.score(q, answer) if fact_judge is not None else None
     rec: dict[str, Any] = {
         "id": q.id,
@@ -49,18 +44,18 @@ def answer_record(
         **{f"score_{k}": v for k, v in score.items()},
         "exact_match": exact_match(answer, q.reference_answer),
         "semantic_match": score["embedding"] >= cfg.semantic_match_threshold,
-        "hallucinated": bool(invented) or hal.has_sentence,
+        "hallucinated": hal.hallucinated,
         "hallucinated_specific": hal.has_specific,
         "unsupported_sentence": hal.has_sentence,
-        "invented_specific": bool(invented),
-        "off_article": bool(off_article or hal.off_article_sentences),
+        "invented_specific": bool(hal.invented_specifics),
+        "off_article": hal.off_article,
         "unsupported_specifics": hal.unsupported_specifics,
-        "invented_specifics": invented,
-        "off_article_specifics": off_article,
+        "invented_specifics": hal.invented_specifics,
+        "off_article_specifics": hal.off_article_specifics,
         "unsupported_sentences": hal.unsupported_sentences,
         "off_article_sentences": hal.off_article_sentences,
         "claims": len(hal.claims),
-        "hallucinated_claims": len(bad_claims),
+        "hallucinated_claims": len(hal.hallucinated_claims),
         "fact_score": None if facts is None else facts["score"],
         "fact_coverage": None if facts is None else facts["coverage"],
         "llm_hallucinated": None,

@@ -83,20 +83,26 @@ _TRAIN_KEYS = re.compile(
 )
 
 
+def run_json_of(spec: str) -> Path | None:
+    """The run.json beside the adapter of a run/adapter dir spec, or None."""
+    adapter = adapter_of(spec)
+    run_json = adapter.parent / "run.json" if adapter is not None else None
+    return run_json if run_json is not None and run_json.is_file() else None
+
+
 def training_info(spec: str, prices: Any = None) -> dict[str, Any]:
     """Training time/cost fields from the run dir's run.json (empty when the model is not a run dir).
 
     When run.json has a training time but no cost, the cost is estimated with the eval price table.
     """
-    adapter = adapter_of(spec)
-    run_json = adapter.parent / "run.json" if adapter is not None else None
-    if run_json is None or not run_json.is_file():
+    run_json = run_json_of(spec)
+    if run_json is None:
         return {}
     try:
         data = json.loads(run_json.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {"run_json": str(run_json), "error": "unreadable"}
-    info: dict[str, Any] = {"run_dir": str(adapter.parent.resolve())}
+    info: dict[str, Any] = {"run_dir": str(run_json.parent.resolve())}
     for key, value in data.items() if isinstance(data, dict) else []:
         if not _TRAIN_KEYS.search(key):
             continue
@@ -325,9 +331,8 @@ def api_key_from(option: str | None, env_name: str) -> str | None:
 def training_overlap(model: str, questions: list[Any], threshold: float = 0.5) -> list[str]:
     """Suite items whose reference answer (or question) is >= `threshold` Jaccard-close to a training example
     of the tuned run, as 'q007 (answer 0.83 ~ qa-0012)'; empty when the model is not a run dir."""
-    adapter = adapter_of(model)
-    run_json = adapter.parent / "run.json" if adapter is not None else None
-    if run_json is None or not run_json.is_file():
+    run_json = run_json_of(model)
+    if run_json is None:
         return []
     try:
         data_dir = json.loads(run_json.read_text(encoding="utf-8")).get("data", {}).get("dir")
@@ -381,15 +386,7 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
     specs = {lbl: old["models"][lbl]["spec"] for lbl in labels}
     answerers = [finished_answerer(lbl, spec, rows) for lbl, spec in specs.items()]
     answers = {lbl: {q.id: rows[(lbl, q.id)] for q in questions} for lbl in labels}
-    judge_cfg = {
-        "judge": ecfg.judge,
-        ecfg.judge: getattr(ecfg, {"llm": "llm_judge"}.get(ecfg.judge, ecfg.judge)),
-    }
-    digest = hashlib.sha256(
-        json.dumps(
-            [judge_cfg, ecfg.hallucination.model_dump(), ecfg.targets.model_dump()], default=str
-        ).encode()
-    ).hexdigest()[:8]
+    digest = hashlib.sha256(json.dumps(ecfg.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:8]
     out_dir = Path(out) if out else src.parent / f"{src.name}__rejudged-{ecfg.judge}-{digest}"
     out_dir.mkdir(parents=True, exist_ok=True)
     if (out_dir / "answers.jsonl").resolve() != (src / "answers.jsonl").resolve():
