@@ -182,9 +182,12 @@ def test_tsv_and_an_overridden_mapping(write, run):
 def test_csv_missing_mapped_column_names_file_and_column(write, run):
     bad = "ticket_id,created_at,subject,body,category,language\nT-1,x,s,b,c,en\n"
     with pytest.raises(
-        DataError, match=r"tickets\.csv: missing column 'resolution' \(mapped by prepare\.csv\.answer\)"
+        DataError,
+        match=r"tickets\.csv: not read, missing column 'resolution' \(mapped by prepare\.csv\.answer\)",
     ):
         run(write({"tickets.csv": bad}))
+    with pytest.raises(DataError, match=r"tickets\.csv: missing column 'resolution'.*\(--strict\)"):
+        run(write({"tickets.csv": bad}), out="o2", strict=True)
 
 
 def test_format_flag_forces_a_reader(write, run):

@@ -21,6 +21,13 @@ def prepare_command(
     strict: Annotated[
         bool | None, typer.Option("--strict/--no-strict", help="Any bad record is fatal.")
     ] = None,
+    allow_bad_files: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-bad-files/--no-allow-bad-files",
+            help="Exit 0 when a whole file could not be read (it is still named in the quarantine).",
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Tokenizer for token stats ('none' to skip).")
     ] = None,
@@ -43,7 +50,13 @@ def prepare_command(
     from supportbot.data.pipeline import prepare
 
     cfg = load_config(config, set_ or [])
-    flags: dict[str, Any] = {"input": input, "out": out, "format": format, "strict": strict}
+    flags: dict[str, Any] = {
+        "input": input,
+        "out": out,
+        "format": format,
+        "strict": strict,
+        "allow_bad_files": allow_bad_files,
+    }
     if model is not None:
         flags["stats_model"] = None if model.lower() == "none" else model
     if eval_suite is not None:
@@ -55,6 +68,15 @@ def prepare_command(
     counts = ", ".join(f"{name} {f['records']}" for name, f in m["files"].items())
     console.print(f"wrote {result.out}/ ({counts}; quarantine {m['quarantine']['records']})", highlight=False)
     console.print(f"dataset_hash {m['dataset_hash']}", highlight=False)
+    bad = result.summary.bad_files
+    if bad and not prep.allow_bad_files:
+        from supportbot.errors import DataError
+
+        names = "; ".join(f"{name} ({reason})" for name, reason in bad.items())
+        raise DataError(
+            f"{len(bad)} file(s) could not be read and are named in {result.out}/quarantine.jsonl: {names}. "
+            "The other files' splits were written; fix the file(s) or pass --allow-bad-files"
+        )
 
 
 def apply_flags(section: Any, flags: dict[str, Any]) -> Any:

@@ -77,6 +77,10 @@ class PrepareConfig(StrictModel):
     )
     format: Literal["auto", "canonical", "openai", "sharegpt", "alpaca", "csv"] = "auto"
     strict: bool = Field(False, description="Any bad record is a fatal error instead of quarantined.")
+    allow_bad_files: bool = Field(
+        False,
+        description="Exit 0 even when a whole file could not be read (it is still named in the quarantine).",
+    )
     stats_model: str | None = Field("smollm2-135m", description="Tokenizer for length stats (None: skip).")
     eval_suite: str | None = Field(
         default_factory=lambda: DEFAULT_EVAL_SUITE if Path(DEFAULT_EVAL_SUITE).is_file() else None,

@@ -16,10 +16,11 @@ from supportbot.data.dedup import find_duplicates, similarity_groups
 from supportbot.data.leakage import find_leaks, load_suite_questions
 from supportbot.data.manifest import dataset_hash, sha256_file, split_stats, stats_text
 from supportbot.data.normalize import clean_record
-from supportbot.data.readers import ReadContext, discover, read_file
+from supportbot.data.readers import ReadContext, UnreadableFile, discover, read_file
 from supportbot.data.schema import Record, validation_reason, write_records
 from supportbot.data.split import SPLITS, split_records
 from supportbot.data.summary import Summary
+from supportbot.errors import DataError
 
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine.jsonl"
@@ -74,19 +75,26 @@ def read_and_clean(cfg: PrepareConfig, summary: Summary, progress: bool) -> list
         rel = file.path.relative_to(root).as_posix() if root.is_dir() else file.path.name
         ctx = ReadContext(cfg, file.display, file.path.stem, warn=summary.warnings.append)
         stats = summary.file(file.display)
-        for cand in read_file(file, ctx):
-            stats.read += 1
-            if cand.error is not None:
-                summary.reject(cand.file, cand.line, cand.error, cand.raw)
-                continue
-            try:
-                record = Record.model_validate(cand.data)
-                record, pii = clean_record(record, cfg, file.path.stem, f"{rel}:{cand.line}")
-            except ValidationError as exc:
-                summary.reject(cand.file, cand.line, validation_reason(exc), cand.raw)
-                continue
-            summary.add_pii(file.display, pii)
-            items.append(Item(record, cand.file, cand.line, cand.raw))
+        try:
+            for cand in read_file(file, ctx):
+                stats.read += 1
+                if cand.error is not None:
+                    summary.reject(cand.file, cand.line, cand.error, cand.raw)
+                    continue
+                try:
+                    record = Record.model_validate(cand.data)
+                    record, pii = clean_record(record, cfg, file.path.stem, f"{rel}:{cand.line}")
+                except ValidationError as exc:
+                    summary.reject(cand.file, cand.line, validation_reason(exc), cand.raw)
+                    continue
+                summary.add_pii(file.display, pii)
+                items.append(Item(record, cand.file, cand.line, cand.raw))
+        except UnreadableFile as exc:
+            if cfg.strict:
+                raise DataError(f"{file.display}: {exc} (--strict)") from exc
+            summary.reject_file(file.display, str(exc))
+            stats.format = file.format
+            continue
         if file.skip_reason:  # found empty or unrecognised while reading
             summary.files.pop(file.display, None)
             summary.skipped.append({"file": file.display, "reason": file.skip_reason})
@@ -101,9 +109,9 @@ def read_and_clean(cfg: PrepareConfig, summary: Summary, progress: bool) -> list
 
 def raise_no_records(cfg: PrepareConfig, summary: Summary) -> None:
     """Fail with a message that says why nothing usable was found."""
-    from supportbot.errors import DataError
-
-    why = "; ".join(f"{s['file']}: {s['reason']}" for s in summary.skipped[:5]) or "no files"
+    reasons = [f"{s['file']}: {s['reason']}" for s in summary.skipped[:5]]
+    reasons += [f"{name}: not read, {reason}" for name, reason in summary.bad_files.items()]
+    why = "; ".join(reasons) or "no files"
     bad = f"; {len(summary.quarantine)} record(s) quarantined" if summary.quarantine else ""
     raise DataError(f"--input {cfg.input}: no usable records ({why}{bad})")
 

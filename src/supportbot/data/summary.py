@@ -24,6 +24,8 @@ class FileStats:
     quarantined: int = 0
     duplicates: int = 0
     pii: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reason kind -> count
+    error: str | None = None  # why the whole file could not be read
 
 
 @dataclass
@@ -46,10 +48,23 @@ class Summary:
         """Quarantine a record; with --strict an invalid record is fatal (DataError naming file:line)."""
         if self.strict and invalid:
             raise DataError(f"{file}:{line}: {reason} (--strict)")
-        self.file(file).quarantined += 1
+        stats = self.file(file)
+        stats.quarantined += 1
+        kind = reason_kind(reason)
+        stats.reasons[kind] = stats.reasons.get(kind, 0) + 1
         if len(raw) > QUARANTINE_RAW_CHARS:
             raw = raw[:QUARANTINE_RAW_CHARS] + f"…[truncated, {len(raw):,} chars]"
         self.quarantine.append({"file": file, "line": line, "reason": reason, "raw": raw})
+
+    def reject_file(self, file: str, reason: str) -> None:
+        """Record a file that could not be read as a whole: one quarantine entry naming it and why."""
+        self.file(file).error = reason
+        self.quarantine.append({"file": file, "line": None, "reason": f"file not read: {reason}", "raw": ""})
+
+    @property
+    def bad_files(self) -> dict[str, str]:
+        """The files that could not be read as a whole, with the reason."""
+        return {name: s.error for name, s in self.files.items() if s.error}
 
     def add_pii(self, file: str, counts: dict[str, int]) -> None:
         """Add PII placeholder counts for a file and overall."""
@@ -82,18 +97,19 @@ class Summary:
     def print(self, console: Console, root: str = "") -> None:
         """Render the per-file table (names relative to `root`), skipped files, PII counts and warnings."""
         table = Table(title="supportbot prepare")
-        for col in ("file", "format", "read", "kept", "quarantined", "dedup", "pii"):
-            table.add_column(col, justify="left" if col in ("file", "format", "pii") else "right")
+        for col in ("file", "format", "read", "kept", "quarantined", "dedup", "pii", "why"):
+            table.add_column(col, justify="left" if col in ("file", "format", "pii", "why") else "right")
         for name, s in self.files.items():
             pii = ", ".join(f"{k} {v}" for k, v in sorted(s.pii.items()))
-            table.add_row(
-                name, s.format or "-", *map(str, (s.read, s.kept, s.quarantined, s.duplicates)), pii
-            )
+            why = f"[red]not read: {s.error}[/red]" if s.error else _top_reasons(s.reasons)
+            counts = (s.read, s.kept, s.quarantined, s.duplicates)
+            table.add_row(name, s.format or "-", *map(str, counts), pii, why)
         t = self.totals()
         table.add_row(
             "total",
             "",
             *map(str, (t["read"], t["kept"], t["quarantined"], t["duplicates"])),
+            "",
             "",
             style="bold",
         )
@@ -117,6 +133,12 @@ class Summary:
 def reason_kind(reason: str) -> str:
     """A quarantine reason without its specifics (ids, columns, sizes), for counting."""
     return re.sub(r"\bq\w*\d+\b", "…", re.sub(r" \(.*?\)|'[^']*'", "", reason.split(";")[0]))
+
+
+def _top_reasons(reasons: dict[str, int], shown: int = 2) -> str:
+    ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = "; ".join(f"{n} {kind}" for kind, n in ranked[:shown])
+    return text + (f"; {len(ranked) - shown} more reasons" if len(ranked) > shown else "")
 
 
 def _reason_counts(entries: list[dict[str, Any]]) -> dict[str, int]:

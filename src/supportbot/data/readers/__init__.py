@@ -13,6 +13,7 @@ from supportbot.data.readers.base import (
     Candidate,
     ReadContext,
     RecordError,
+    UnreadableFile,
     decode,
     iter_json_array,
     iter_jsonl,
@@ -22,9 +23,17 @@ from supportbot.data.readers.chat import map_openai, map_sharegpt
 from supportbot.data.readers.tickets import read_csv
 from supportbot.errors import DataError
 
-__all__ = ["Candidate", "ReadContext", "InputFile", "discover", "detect_format", "read_file"]
+__all__ = [
+    "Candidate",
+    "ReadContext",
+    "InputFile",
+    "UnreadableFile",
+    "discover",
+    "detect_format",
+    "read_file",
+]
 
-Mapper = Callable[[dict[str, Any], ReadContext, int], list[dict[str, Any]]]
+Mapper = Callable[[dict[str, Any], ReadContext, str], list[dict[str, Any]]]  # (object, ctx, position)
 MAPPERS: dict[str, Mapper] = {
     "canonical": map_canonical,
     "openai": map_openai,
@@ -84,12 +93,12 @@ def _classify(path: Path, display: str, cfg: PrepareConfig) -> InputFile:
 
 def _first_object(text: str, ext: str) -> Any:
     if ext == ".json":
-        for _, _, obj, _ in iter_json_array(text, _PEEK):
-            return obj
+        for item in iter_json_array(text, _PEEK):
+            return item.obj
         return None
-    for _, _, obj, _ in iter_jsonl(text, _PEEK):
-        if isinstance(obj, dict):
-            return obj
+    for item in iter_jsonl(text, _PEEK):
+        if isinstance(item.obj, dict):
+            return item.obj
     return None
 
 
@@ -117,8 +126,15 @@ def _keys_hint(text: str, ext: str) -> str:
 
 
 def read_file(file: InputFile, ctx: ReadContext) -> Iterator[Candidate]:
-    """Yield the candidates of one file; sets `file.skip_reason` for an unrecognised or empty file."""
-    text = decode(file.path.read_bytes(), file.display, ctx.warn)
+    """Yield the candidates of one file; sets `file.skip_reason` for an unrecognised or empty file.
+
+    Raises `UnreadableFile` (before any candidate) when the file cannot be read as a whole.
+    """
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
+    text = decode(data, file.display, ctx.warn)
     if not text.strip():
         file.skip_reason = "empty file"
         ctx.warn(f"{file.display}: empty file, nothing read")
@@ -131,21 +147,22 @@ def read_file(file: InputFile, ctx: ReadContext) -> Iterator[Candidate]:
         return
     if fmt == "csv":
         if ext not in TABLE_EXTS:
-            raise DataError(f"{file.display}: --format csv needs a .csv or .tsv file")
+            raise UnreadableFile(f"--format csv needs a .csv or .tsv file, not {ext or 'no extension'}")
         yield from read_csv(text, ctx, "\t" if ext == ".tsv" else ",")
         return
     if ext in TABLE_EXTS:
-        raise DataError(f"{file.display}: --format {fmt} cannot read a {ext} file")
+        raise UnreadableFile(f"--format {fmt} cannot read a {ext} file")
     mapper = MAPPERS[fmt]
     items = iter_json_array(text, ctx) if ext == ".json" else iter_jsonl(text, ctx)
-    for line, raw, obj, error in items:
-        if error is None and not isinstance(obj, dict):
-            error = f"expected a JSON object, got {type(obj).__name__}"
+    for item in items:
+        error = item.error
+        if error is None and not isinstance(item.obj, dict):
+            error = f"expected a JSON object, got {type(item.obj).__name__}"
         if error is not None:
-            yield Candidate(file.display, line, raw[:1000], error=error)
+            yield Candidate(file.display, item.line, item.raw[:1000], error=error)
             continue
         try:
-            for data in mapper(obj, ctx, line):
-                yield Candidate(file.display, line, raw, data=data)
+            for data in mapper(item.obj, ctx, item.pos):
+                yield Candidate(file.display, item.line, item.raw, data=data)
         except RecordError as exc:
-            yield Candidate(file.display, line, raw, error=str(exc))
+            yield Candidate(file.display, item.line, item.raw, error=str(exc))

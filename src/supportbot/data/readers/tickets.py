@@ -7,8 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 
-from supportbot.data.readers.base import Candidate, ReadContext
-from supportbot.errors import DataError
+from supportbot.data.readers.base import Candidate, ReadContext, UnreadableFile
 
 csv.field_size_limit(2**31 - 1)  # oversized fields are quarantined by max_record_chars, not a csv crash
 
@@ -22,14 +21,14 @@ def _check_columns(header: list[str], ctx: ReadContext) -> None:
             wanted.append((key, getattr(m, key)))
     for key, column in wanted:
         if column not in header:
-            raise DataError(
-                f"{ctx.file}: missing column '{column}' (mapped by prepare.csv.{key}); "
+            raise UnreadableFile(
+                f"missing column '{column}' (mapped by prepare.csv.{key}); "
                 f"columns found: {', '.join(header) or 'none'}"
             )
 
 
 def read_csv(text: str, ctx: ReadContext, delimiter: str = ",") -> Iterator[Candidate]:
-    """Yield one candidate per row; a header lacking a mapped column is a DataError naming file and column."""
+    """Yield one candidate per row; a header lacking a mapped column makes the file `UnreadableFile`."""
     m = ctx.cfg.csv
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h for h in (reader.fieldnames or [])]
