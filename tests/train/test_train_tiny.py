@@ -121,6 +121,17 @@ def test_allow_fallback_trains_unquantised_and_says_so(tmp_path, capsys):
     assert res.run.read_manifest()["quantization_bits"] == 32
 
 
+def test_a_run_shorter_than_eval_steps_still_ends_with_a_best_adapter(tmp_path):
+    """The final step is always evaluated and saved, so every completed run has `adapter/`."""
+    data = write_splits(tmp_path / "processed")
+    result = train(None, tiny_overrides(data, tmp_path / "runs", **{"train.max_steps": 3}))
+    s = result.run.read_manifest()
+    assert s["status"] == "completed" and s["best_step"] == 3 and s["final_val_loss"] is not None
+    assert (result.run.adapter / "adapter_model.safetensors").is_file()
+    evals = [json.loads(line) for line in result.run.metrics.read_text().splitlines()]
+    assert [e["step"] for e in evals if "eval_loss" in e] == [3]
+
+
 def test_bad_step_settings_are_a_config_error_naming_the_keys(tmp_path):
     with pytest.raises(ConfigError, match="save_steps"):
         train(None, tiny_overrides(tmp_path, tmp_path / "runs", **{"train.save_steps": 5}))

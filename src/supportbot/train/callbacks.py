@@ -193,3 +193,17 @@ class FinalDigestCallback(TrainerCallback):
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any):
         if control.should_training_stop or state.global_step >= state.max_steps:
             self.digest = self._digest(kw["model"])
+
+
+class EvaluateLastStepCallback(TrainerCallback):
+    """Evaluate (and so rank) the final step too, not only multiples of `eval_steps`.
+
+    The Trainer saves the last step but never evaluates it, so a run shorter than `eval_steps` had no best
+    checkpoint and no adapter, and the last stretch of a longer run was never a candidate for best.
+    """
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any):
+        if state.global_step >= state.max_steps:
+            control.should_evaluate = True
+            control.should_save = True
+        return control

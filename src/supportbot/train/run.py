@@ -24,6 +24,7 @@ from supportbot.errors import ConfigError, SupportbotError
 from supportbot.models import ADAPTER_META
 from supportbot.train.callbacks import (
     DivergenceCallback,
+    EvaluateLastStepCallback,
     FinalDigestCallback,
     MetricsCallback,
     SampleGenerationCallback,
@@ -414,7 +415,7 @@ def train(
         run.samples,
         t.sample_max_new_tokens,
     )
-    callbacks: list[Any] = [divergence_cb, samples_cb]
+    callbacks: list[Any] = [EvaluateLastStepCallback(), divergence_cb, samples_cb]
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
     trainer = trainer_cls(
