@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from supportbot.data import cli as data_cli
-from supportbot.errors import SupportbotError
+from supportbot.errors import Interrupted, SupportbotError
 from supportbot.eval import cli as eval_cli
 from supportbot.grounded import cli as grounded_cli
 from supportbot.retrieval import cli as retrieval_cli
@@ -203,18 +204,55 @@ def registry_rollback(name: str, root: RootOpt = None) -> None:
     console.print(f"rolled back: {entry.name}@{entry.version} is production again", highlight=False)
 
 
+_signal_seen: dict[str, int] = {}
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _signal_seen["signum"] = signum
+    raise KeyboardInterrupt
+
+
+def _bare_resume(argv: list[str]) -> list[str]:
+    """`train --resume` with no value (last, or before another option) means the newest unfinished run."""
+    if not argv or argv[0] != "train":
+        return argv
+    from supportbot.train.rundir import RESUME_NEWEST
+
+    out = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--resume" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            out.append(RESUME_NEWEST)
+    return out
+
+
+def _exit_interrupted() -> None:
+    signum = _signal_seen.get("signum", signal.SIGINT)
+    err_console.print(f"interrupted ({signal.Signals(signum).name})", highlight=False)
+    sys.exit(128 + signum)
+
+
 def main() -> None:
-    """Console entry point: user errors become one line and exit code 1 (tracebacks with --debug)."""
+    """Console entry point: user errors become one line and exit code 1 (tracebacks with --debug).
+
+    An interrupt is never a success: SIGINT exits 130 and SIGTERM 143, so `prepare && train` stops.
+    """
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
+        app(args=_bare_resume(sys.argv[1:]), standalone_mode=False)
+    except Interrupted as exc:
+        err_console.print(f"[bold yellow]interrupted:[/bold yellow] {escape(str(exc))}", highlight=False)
+        sys.exit(exc.exit_code)
     except SupportbotError as exc:
         if _state["debug"]:
             raise
         err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)
         sys.exit(1)
-    except typer.Abort:
-        sys.exit(130)
+    except (KeyboardInterrupt, typer.Abort):
+        _exit_interrupted()
     except Exception as exc:  # usage errors of click, or of the click that newer typer releases vendor
+        if type(exc).__name__ == "Abort":
+            _exit_interrupted()
         if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):
             sys.exit(exc.exit_code)
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):

@@ -19,3 +19,11 @@ class DataError(SupportbotError):
 
 class NotYetAvailableError(SupportbotError):
     """A command exists in the CLI but its stage has not been built yet."""
+
+
+class Interrupted(SupportbotError):
+    """The user or the system stopped a command (SIGINT / SIGTERM): exit code 128 + the signal number."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum

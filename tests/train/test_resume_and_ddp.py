@@ -121,3 +121,46 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
     assert manifest["world_size"] == 2 and manifest["status"] == "completed"
     digests = manifest["adapter_sha256_by_rank"]
     assert len(digests) == 2 and digests[0] == digests[1]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_saves_a_checkpoint_exits_nonzero_and_bare_resume_finishes(tmp_path, repo_root, sig):
+    data = write_splits(tmp_path / "processed")
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src")}
+    steps = {**STEPS, "train.save_steps": 20, "train.eval_steps": 20}
+    overrides = tiny_overrides(data, tmp_path / "runs", **steps)
+    proc = subprocess.Popen(
+        cli(sets(overrides), tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 240
+    sent = False
+    while time.time() < deadline and proc.poll() is None:
+        metrics = list((tmp_path / "runs").glob("2*/metrics.jsonl")) if (tmp_path / "runs").is_dir() else []
+        lines = metrics[0].read_text().splitlines() if metrics else []
+        if any(json.loads(x).get("step", 0) >= 6 for x in lines if x.strip()):
+            proc.send_signal(sig)
+            sent = True
+            break
+        time.sleep(0.05)
+    _, err = proc.communicate(timeout=120)
+    assert sent, "the run finished before it could be interrupted"
+    assert proc.returncode == 128 + sig, err[-2000:]
+    assert "supportbot train --resume" in err
+    run_dir = next(p for p in (tmp_path / "runs").glob("2*") if p.is_dir())
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["status"] == "interrupted"
+    ckpt = latest_checkpoint(resolve_run_dir(run_dir))
+    assert (
+        ckpt is not None and 6 <= int(ckpt.name.split("-")[1]) < 20
+    )  # saved at the interrupt, not a save step
+
+    res = subprocess.run(
+        cli(["--resume", "--set", f"train.output_dir={tmp_path / 'runs'}"], tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"resuming {ckpt.name}" in res.stdout
+    assert resolve_run_dir(run_dir).read_manifest()["status"] == "completed"

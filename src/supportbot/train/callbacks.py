@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,4 +209,43 @@ class EvaluateLastStepCallback(TrainerCallback):
         if state.global_step >= state.max_steps:
             control.should_evaluate = True
             control.should_save = True
+        return control
+
+
+class GracefulStopCallback(TrainerCallback):
+    """On SIGINT / SIGTERM, finish the current step, save a checkpoint and stop; a second signal aborts.
+
+    `catching()` installs the handlers around `trainer.train()` (main thread only) and restores them after.
+    """
+
+    def __init__(self, say: Any = print) -> None:
+        self.signum: int | None = None
+        self._say = say
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # second signal: stop now, without the checkpoint
+        self.signum = signum
+        self._say(
+            f"{signal.Signals(signum).name}: saving a checkpoint after this step, then stopping "
+            "(send it again to stop at once)"
+        )
+
+    @contextlib.contextmanager
+    def catching(self) -> Any:
+        """Install the graceful handlers for SIGINT and SIGTERM while the block runs."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any):
+        if self.signum is not None:
+            control.should_save = True
+            control.should_training_stop = True
         return control

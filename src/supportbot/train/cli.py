@@ -21,9 +21,7 @@ def train_command(
         str | None,
         typer.Option(
             "--resume",
-            is_flag=False,
-            flag_value="runs/last",
-            help="Resume a run dir from its newest checkpoint (no value: runs/last).",
+            help="Resume a run dir from its newest good checkpoint (no value: the newest unfinished run).",
         ),
     ] = None,
     allow_fallback: Annotated[

@@ -8,10 +8,12 @@ and the summary in run.json. It runs unchanged under `torchrun` / `accelerate la
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +22,13 @@ from typing import Any
 import torch
 
 from supportbot.config import config_to_yaml, load_config
-from supportbot.errors import ConfigError, SupportbotError
+from supportbot.errors import ConfigError, Interrupted, SupportbotError
 from supportbot.models import ADAPTER_META
 from supportbot.train.callbacks import (
     DivergenceCallback,
     EvaluateLastStepCallback,
     FinalDigestCallback,
+    GracefulStopCallback,
     MetricsCallback,
     SampleGenerationCallback,
     TokenCounter,
@@ -36,12 +39,14 @@ from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 from supportbot.train.rundir import (
+    RESUME_NEWEST,
     RunDir,
     create_run_dir,
     git_commit,
     hardware,
     latest_checkpoint,
     library_versions,
+    newest_unfinished_run,
     point_last,
     resolve_run_dir,
 )
@@ -307,6 +312,8 @@ def train(
     # 1. Config and run directory (a resumed run reuses its own resolved config).
     checkpoint: Path | None = None
     if resume is not None:
+        if resume == RESUME_NEWEST:
+            resume = str(newest_unfinished_run(load_config(config_path, overrides).train.output_dir).root)
         run = resolve_run_dir(resume)
         cfg = load_config(run.config, overrides)
         if run.read_manifest().get("status") == "completed":
@@ -353,157 +360,190 @@ def train(
             f"precision: {precision}, device: {'cuda' if torch.cuda.is_available() else 'cpu'}, ranks: {world}"
         )
 
-    # 2. Base model + LoRA adapter.
-    lm = load_for_training(cfg.model.name, quant, precision, int(os.environ.get("LOCAL_RANK", "0")))
-    model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
-    model.config.use_cache = False
-    if t.fast_lora_dropout and not torch.cuda.is_available():
-        use_fast_lora_dropout(model)  # CPU: torch's per-element dropout draws were ~11% of a step
-    if t.fused_lora and not torch.cuda.is_available():
-        use_fused_lora(model)  # after the dropout swap: the fused layers draw FastDropout's masks
-    params = param_report(model)
+    with _marks_failure(run, main):
+        # 2. Base model + LoRA adapter.
+        lm = load_for_training(cfg.model.name, quant, precision, int(os.environ.get("LOCAL_RANK", "0")))
+        model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
+        model.config.use_cache = False
+        if t.fast_lora_dropout and not torch.cuda.is_available():
+            use_fast_lora_dropout(model)  # CPU: torch's per-element dropout draws were ~11% of a step
+        if t.fused_lora and not torch.cuda.is_available():
+            use_fused_lora(model)  # after the dropout swap: the fused layers draw FastDropout's masks
+        params = param_report(model)
 
-    # 3. Data, rendered with the chat template (labels on the answer only).
-    data = build_datasets(
-        Path(t.data_dir),
-        lm.tokenizer,
-        cfg.generation.system_prompt,
-        t.max_length,
-        t.packing,
-        t.max_train_examples,
-        t.max_val_examples,
-        t.context,
-    )
-    est = memory_estimate(
-        model,
-        params,
-        quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
-        t.micro_batch_size,
-        t.max_length,
-        t.gradient_checkpointing,
-        act_bytes=2 if precision in ("bf16", "fp16") else 4,
-        trained_layers=t.lora.top_layers,
-    )
-    if main:
-        run.say(params.line())
-        run.say(format_memory(est))
-        st = data.stats
-        run.say(
-            f"data: {st['train']['total']} train examples -> {st['train']['rows']} rows "
-            f"({st['train']['truncated']} truncated, {st['train']['dropped']} dropped), "
-            f"{st['val']['total']} val; dataset {data.fingerprint['dataset_hash']}"
+        # 3. Data, rendered with the chat template (labels on the answer only).
+        data = build_datasets(
+            Path(t.data_dir),
+            lm.tokenizer,
+            cfg.generation.system_prompt,
+            t.max_length,
+            t.packing,
+            t.max_train_examples,
+            t.max_val_examples,
+            t.context,
         )
-        run.update_manifest(
-            trainable_params=params.trainable,
-            total_params=params.total,
-            trainable_percent=round(params.percent, 4),
-            memory_estimate_gib={k: round(v, 3) for k, v in est.items()},
-            data={"dir": t.data_dir, **data.fingerprint, "stats": data.stats},
+        est = memory_estimate(
+            model,
+            params,
+            quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
+            t.micro_batch_size,
+            t.max_length,
+            t.gradient_checkpointing,
+            act_bytes=2 if precision in ("bf16", "fp16") else 4,
+            trained_layers=t.lora.top_layers,
         )
-
-    # 4. Trainer with our callbacks (metrics first so TensorBoard sees tokens/s, memory and perplexity).
-    trainer_cls = _make_trainer_class()
-    trainer_cls.counter = TokenCounter()
-    trainer_cls.labelled_loss = t.labelled_loss
-    args = _training_args(cfg, run, precision, world)
-    metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world)
-    divergence_cb = DivergenceCallback(t.divergence_factor)
-    samples_cb = SampleGenerationCallback(
-        _sample_prompts(data.val_examples, t.num_samples if main else 0, cfg.generation.system_prompt),
-        lm.tokenizer,
-        cfg.generation,
-        run.samples,
-        t.sample_max_new_tokens,
-    )
-    callbacks: list[Any] = [EvaluateLastStepCallback(), divergence_cb, samples_cb]
-    if t.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
-    trainer = trainer_cls(
-        model=model,
-        args=args,
-        train_dataset=data.train,
-        eval_dataset=data.val,
-        data_collator=Collator(lm.tokenizer.pad_token_id),
-        processing_class=lm.tokenizer,
-        callbacks=callbacks,
-    )
-    trainer.callback_handler.callbacks.insert(0, metrics_cb)
-    samples_cb.tb_source = lambda: next(
-        (cb.tb_writer for cb in trainer.callback_handler.callbacks if isinstance(cb, TensorBoardCallback)),
-        None,
-    )
-    digest_cb = FinalDigestCallback(adapter_digest)
-    trainer.add_callback(digest_cb)
-
-    # 5. Base-model perplexity before step 0 (stored in the run for comparison).
-    if checkpoint is None and t.eval_base:
-        base = trainer.evaluate(metric_key_prefix="base")
         if main:
-            run.update_manifest(
-                base_val_loss=base["base_loss"], base_val_perplexity=perplexity(base["base_loss"])
-            )
+            run.say(params.line())
+            run.say(format_memory(est))
+            st = data.stats
             run.say(
-                f"base model: val loss {base['base_loss']:.4f}, perplexity {perplexity(base['base_loss']):.2f}"
+                f"data: {st['train']['total']} train examples -> {st['train']['rows']} rows "
+                f"({st['train']['truncated']} truncated, {st['train']['dropped']} dropped), "
+                f"{st['val']['total']} val; dataset {data.fingerprint['dataset_hash']}"
             )
-    if main:
-        run.say(
-            f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
-        )
+            run.update_manifest(
+                trainable_params=params.trainable,
+                total_params=params.total,
+                trainable_percent=round(params.percent, 4),
+                memory_estimate_gib={k: round(v, 3) for k, v in est.items()},
+                data={"dir": t.data_dir, **data.fingerprint, "stats": data.stats},
+            )
 
-    # 6. Train (the Trainer restores optimizer, scheduler, RNG and data position on resume).
-    started = time.perf_counter()
-    out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    elapsed = time.perf_counter() - started
-    digests = _gather(digest_cb.digest or adapter_digest(trainer.model), world)
-
-    # 7. Summary, best adapter, runs/last.
-    state = trainer.state
-    diverged = divergence_cb.result
-    best_ckpt = state.best_model_checkpoint
-    evals = [h for h in state.log_history if "eval_loss" in h]
-    best_eval = min(evals, key=lambda h: h["eval_loss"]) if evals else None
-    train_losses = [h["loss"] for h in state.log_history if "loss" in h]
-    steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
-    epochs_done = state.epoch or 0.0
-    summary: dict[str, Any] = {
-        "status": "diverged" if diverged.reason else "completed",
-        "global_step": state.global_step,
-        "epochs": round(epochs_done, 3),
-        "train_seconds": round(elapsed, 1),
-        "seconds_per_epoch": round(
-            elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
-        ),
-        "final_train_loss": train_losses[-1] if train_losses else None,
-        "train_loss_mean": out.training_loss,
-        "best_val_loss": best_eval["eval_loss"] if best_eval else None,
-        "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
-        "best_step": best_eval["step"] if best_eval else None,
-        "best_epoch": best_eval.get("epoch") if best_eval else None,
-        "final_val_loss": evals[-1]["eval_loss"] if evals else None,
-        "best_checkpoint": best_ckpt,
-        "peak_memory_mb": round(max(_gather(peak_memory_mb(), world)), 1),
-        "adapter_sha256_by_rank": digests,
-        "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
-    }
-    if main:
-        if best_eval is not None:
-            trainer.model.save_pretrained(run.adapter)
-            lm.tokenizer.save_pretrained(run.adapter)
-            meta = {"base_model": cfg.model.name}
-            if t.context is not None:  # eval, chat and export read it to prompt the way training did
-                meta["context"] = t.context.model_dump(mode="json")
-            (run.adapter / ADAPTER_META).write_text(json.dumps(meta) + "\n")
-            summary["adapter"] = str(run.adapter)
-        run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
-        point_last(run)
-        _print_summary(run, summary)
-    if diverged.reason:
-        keep = latest_checkpoint(run)
-        raise TrainingDivergedError(
-            f"training stopped at step {diverged.step}: {diverged.reason} (lower train.lr or raise "
-            f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
+        # 4. Trainer with our callbacks (metrics first so TensorBoard sees tokens/s, memory and perplexity).
+        trainer_cls = _make_trainer_class()
+        trainer_cls.counter = TokenCounter()
+        trainer_cls.labelled_loss = t.labelled_loss
+        args = _training_args(cfg, run, precision, world)
+        metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world)
+        divergence_cb = DivergenceCallback(t.divergence_factor)
+        samples_cb = SampleGenerationCallback(
+            _sample_prompts(data.val_examples, t.num_samples if main else 0, cfg.generation.system_prompt),
+            lm.tokenizer,
+            cfg.generation,
+            run.samples,
+            t.sample_max_new_tokens,
         )
+        stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None)
+        callbacks: list[Any] = [EvaluateLastStepCallback(), stop_cb, divergence_cb, samples_cb]
+        if t.early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
+        trainer = trainer_cls(
+            model=model,
+            args=args,
+            train_dataset=data.train,
+            eval_dataset=data.val,
+            data_collator=Collator(lm.tokenizer.pad_token_id),
+            processing_class=lm.tokenizer,
+            callbacks=callbacks,
+        )
+        trainer.callback_handler.callbacks.insert(0, metrics_cb)
+        samples_cb.tb_source = lambda: next(
+            (
+                cb.tb_writer
+                for cb in trainer.callback_handler.callbacks
+                if isinstance(cb, TensorBoardCallback)
+            ),
+            None,
+        )
+        digest_cb = FinalDigestCallback(adapter_digest)
+        trainer.add_callback(digest_cb)
+
+        # 5. Base-model perplexity before step 0 (stored in the run for comparison).
+        if checkpoint is None and t.eval_base:
+            base = trainer.evaluate(metric_key_prefix="base")
+            if main:
+                run.update_manifest(
+                    base_val_loss=base["base_loss"], base_val_perplexity=perplexity(base["base_loss"])
+                )
+                run.say(
+                    f"base model: val loss {base['base_loss']:.4f}, perplexity {perplexity(base['base_loss']):.2f}"
+                )
+        if main:
+            run.say(
+                f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
+            )
+
+        # 6. Train (the Trainer restores optimizer, scheduler, RNG and data position on resume).
+        started = time.perf_counter()
+        with stop_cb.catching():
+            out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+        elapsed = time.perf_counter() - started
+        digests = _gather(digest_cb.digest or adapter_digest(trainer.model), world)
+
+        # 7. Summary, best adapter, runs/last.
+        state = trainer.state
+        diverged = divergence_cb.result
+        best_ckpt = state.best_model_checkpoint
+        evals = [h for h in state.log_history if "eval_loss" in h]
+        best_eval = min(evals, key=lambda h: h["eval_loss"]) if evals else None
+        train_losses = [h["loss"] for h in state.log_history if "loss" in h]
+        steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+        epochs_done = state.epoch or 0.0
+        summary: dict[str, Any] = {
+            "status": "diverged" if diverged.reason else "interrupted" if stop_cb.signum else "completed",
+            "global_step": state.global_step,
+            "epochs": round(epochs_done, 3),
+            "train_seconds": round(elapsed, 1),
+            "seconds_per_epoch": round(
+                elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
+            ),
+            "final_train_loss": train_losses[-1] if train_losses else None,
+            "train_loss_mean": out.training_loss,
+            "best_val_loss": best_eval["eval_loss"] if best_eval else None,
+            "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
+            "best_step": best_eval["step"] if best_eval else None,
+            "best_epoch": best_eval.get("epoch") if best_eval else None,
+            "final_val_loss": evals[-1]["eval_loss"] if evals else None,
+            "best_checkpoint": best_ckpt,
+            "peak_memory_mb": round(max(_gather(peak_memory_mb(), world)), 1),
+            "adapter_sha256_by_rank": digests,
+            "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
+        }
+        if main:
+            if best_eval is not None:
+                trainer.model.save_pretrained(run.adapter)
+                lm.tokenizer.save_pretrained(run.adapter)
+                meta = {"base_model": cfg.model.name}
+                if t.context is not None:  # eval, chat and export read it to prompt the way training did
+                    meta["context"] = t.context.model_dump(mode="json")
+                (run.adapter / ADAPTER_META).write_text(json.dumps(meta) + "\n")
+                summary["adapter"] = str(run.adapter)
+            run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+            point_last(run)
+            _print_summary(run, summary)
+        if stop_cb.signum is not None:
+            name = signal.Signals(stop_cb.signum).name
+            raise Interrupted(
+                f"{name}: training stopped at step {state.global_step} with a checkpoint "
+                f"({latest_checkpoint(run)}); continue with: supportbot train --resume {run.root}",
+                stop_cb.signum,
+            )
+        if diverged.reason:
+            keep = latest_checkpoint(run)
+            raise TrainingDivergedError(
+                f"training stopped at step {diverged.step}: {diverged.reason} (lower train.lr or raise "
+                f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
+            )
     return RunResult(run, summary)
+
+
+@contextlib.contextmanager
+def _marks_failure(run: RunDir, main: bool) -> Any:
+    """A run that raises is marked `failed` with its error in run.json (interrupted: `interrupted`)."""
+    try:
+        yield
+    except (Interrupted, TrainingDivergedError):
+        raise  # their status is already in run.json
+    except BaseException as exc:
+        if main:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            with contextlib.suppress(Exception):
+                run.update_manifest(
+                    status="interrupted" if interrupted else "failed",
+                    error=None if interrupted else f"{type(exc).__name__}: {exc}",
+                    finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                )
+        raise
 
 
 def _print_summary(run: RunDir, s: dict[str, Any]) -> None:

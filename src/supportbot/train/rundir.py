@@ -97,6 +97,27 @@ def resolve_run_dir(path: str | Path) -> RunDir:
     return RunDir(p.resolve())
 
 
+RESUME_NEWEST = "newest"  # what `--resume` with no value means: the newest unfinished run
+
+
+def newest_unfinished_run(output_dir: str | Path) -> RunDir:
+    """The newest run under `output_dir` that did not complete and has a checkpoint (`--resume` alone)."""
+    root = Path(output_dir)
+    candidates = []
+    for d in sorted(root.glob("*"), reverse=True) if root.is_dir() else []:
+        if d.is_symlink() or not (d / RUN_MANIFEST).is_file():
+            continue
+        run = RunDir(d.resolve())
+        status = run.read_manifest().get("status")
+        if status != "completed" and latest_checkpoint(run) is not None:
+            candidates.append((run.read_manifest().get("started") or "", d.name, run))
+    if not candidates:
+        raise ConfigError(
+            f"--resume: no unfinished run with a checkpoint under {root}/; name one: --resume RUN_DIR"
+        )
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
 def latest_checkpoint(run: RunDir) -> Path | None:
     """The newest complete checkpoint (one whose trainer_state.json, written last, parses)."""
     if not run.checkpoints.is_dir():
