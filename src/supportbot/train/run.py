@@ -297,6 +297,7 @@ def train(
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
 
+    from supportbot.train.checkpoints import ChecksumCallback, best_good_checkpoint, copy_adapter
     from supportbot.train.dataset import Collator, build_datasets
     from supportbot.train.lora import (
         attach_lora,
@@ -424,7 +425,13 @@ def train(
             t.sample_max_new_tokens,
         )
         stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None)
-        callbacks: list[Any] = [EvaluateLastStepCallback(), stop_cb, divergence_cb, samples_cb]
+        callbacks: list[Any] = [
+            EvaluateLastStepCallback(),
+            ChecksumCallback(),
+            stop_cb,
+            divergence_cb,
+            samples_cb,
+        ]
         if t.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
         trainer = trainer_cls(
@@ -473,9 +480,12 @@ def train(
         # 7. Summary, best adapter, runs/last.
         state = trainer.state
         diverged = divergence_cb.result
-        best_ckpt = state.best_model_checkpoint
         evals = [h for h in state.log_history if "eval_loss" in h]
-        best_eval = min(evals, key=lambda h: h["eval_loss"]) if evals else None
+        # The best adapter is copied from the best checkpoint that passes its checksums, never from memory:
+        # the Trainer's load_best_model_at_end trusts whatever bytes are on disk.
+        picked = best_good_checkpoint(run.checkpoints, state.log_history, run.say) if main else None
+        best_ckpt = str(picked[0]) if picked else None
+        best_eval = picked[1] if picked else None
         train_losses = [h["loss"] for h in state.log_history if "loss" in h]
         steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
         epochs_done = state.epoch or 0.0
@@ -500,8 +510,8 @@ def train(
             "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
         }
         if main:
-            if best_eval is not None:
-                trainer.model.save_pretrained(run.adapter)
+            if picked is not None:
+                copy_adapter(picked[0], run.adapter)
                 lm.tokenizer.save_pretrained(run.adapter)
                 meta = {"base_model": cfg.model.name}
                 if t.context is not None:  # eval, chat and export read it to prompt the way training did

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,10 +119,12 @@ def newest_unfinished_run(output_dir: str | Path) -> RunDir:
     return max(candidates, key=lambda c: (c[0], c[1]))[2]
 
 
-def latest_checkpoint(run: RunDir) -> Path | None:
-    """The newest complete checkpoint (one whose trainer_state.json, written last, parses)."""
+def latest_checkpoint(run: RunDir, warn: Callable[[str], None] = print) -> Path | None:
+    """The newest complete checkpoint (trainer_state.json, written last, parses) that passes its checksums."""
     if not run.checkpoints.is_dir():
         return None
+    from supportbot.train.checkpoints import checksum_problem
+
     found = []
     for d in run.checkpoints.glob("checkpoint-*"):
         state = d / "trainer_state.json"
@@ -130,7 +133,12 @@ def latest_checkpoint(run: RunDir) -> Path | None:
             found.append((int(d.name.split("-")[-1]), d))
         except (OSError, ValueError):
             continue  # half-written when the process was killed
-    return max(found)[1] if found else None
+    for _, d in sorted(found, reverse=True):
+        problem = checksum_problem(d)
+        if problem is None:
+            return d
+        warn(f"warning: skipping {d.name}: {problem}")
+    return None
 
 
 def git_commit(cwd: Path | None = None) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""Checkpoint integrity on a real tiny run: checksums written at save; a corrupted checkpoint is never used."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from supportbot.train.checkpoints import CHECKSUMS, best_good_checkpoint, checksum_problem
+from supportbot.train.run import train
+from supportbot.train.rundir import latest_checkpoint
+
+from .conftest import tiny_overrides, write_splits
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("integrity")
+    data = write_splits(root / "processed")
+    steps = {
+        "train.max_steps": 12,
+        "train.save_total_limit": 5,
+        "train.num_samples": 0,
+        "train.eval_base": False,
+    }
+    return train(None, tiny_overrides(data, root / "runs", **steps)).run
+
+
+def _flip(path, offset=-64):
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_every_checkpoint_has_checksums_and_passes_them(run):
+    ckpts = sorted(run.checkpoints.glob("checkpoint-*"))
+    assert [c.name for c in ckpts] == ["checkpoint-12", "checkpoint-4", "checkpoint-8"]
+    for c in ckpts:
+        sums = json.loads((c / CHECKSUMS).read_text())
+        assert "adapter_model.safetensors" in sums and "optimizer.pt" in sums
+        assert checksum_problem(c) is None
+
+
+def test_a_corrupted_checkpoint_is_never_resumed_from_or_picked_as_best(run, tmp_path):
+    import shutil
+
+    ckpts = tmp_path / "checkpoints"
+    shutil.copytree(run.checkpoints, ckpts)
+    history = json.loads((ckpts / "checkpoint-12" / "trainer_state.json").read_text())["log_history"]
+    best, entry = best_good_checkpoint(ckpts, history)
+    _flip(best / "adapter_model.safetensors")
+    messages: list[str] = []
+    assert "corrupted" in checksum_problem(best)
+    picked = best_good_checkpoint(ckpts, history, messages.append)
+    assert picked is not None and picked[0] != best
+    assert picked[1]["eval_loss"] >= entry["eval_loss"]
+    assert any(best.name in m and "adapter_model.safetensors" in m for m in messages)
+
+    class Run:
+        checkpoints = ckpts
+
+    _flip(ckpts / "checkpoint-12" / "optimizer.pt", offset=100)
+    newest = latest_checkpoint(Run, messages.append)
+    assert newest is not None and newest.name != "checkpoint-12"
+    assert "checkpoint-12" in messages[-1] and "corrupted" in messages[-1]
