@@ -148,7 +148,22 @@ def embedded_tokenizer_dir() -> Path:
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         _fix_chat_tokens(tok).save_pretrained(tmp)
 
-    return _atomic_dir(cache_root() / "smollm2-135m" / "tokenizer", build)
+    target = _atomic_dir(cache_root() / "smollm2-135m" / "tokenizer", build)
+    _drop_gguf_copy(target)
+    return target
+
+
+def _drop_gguf_copy(tokenizer_dir: Path) -> None:
+    """Remove `tokenizer.model` when it is a byte copy of the GGUF (transformers saves its vocab_file).
+
+    The fast tokenizer lives in tokenizer.json; the 94 MB copy only bloated every checkpoint and adapter
+    saved with this tokenizer, and llama.cpp's converter cannot parse it as a SentencePiece model.
+    """
+    model = tokenizer_dir / "tokenizer.model"
+    if (tokenizer_dir / "tokenizer.json").is_file() and model.is_file():
+        with model.open("rb") as fh:
+            if fh.read(4) == b"GGUF":
+                model.unlink()
 
 
 def embedded_model_dir() -> Path:

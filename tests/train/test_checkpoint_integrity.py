@@ -63,3 +63,13 @@ def test_a_corrupted_checkpoint_is_never_resumed_from_or_picked_as_best(run, tmp
     newest = latest_checkpoint(Run, messages.append)
     assert newest is not None and newest.name != "checkpoint-12"
     assert "checkpoint-12" in messages[-1] and "corrupted" in messages[-1]
+
+
+def test_checkpoints_and_adapter_hold_no_copy_of_the_base_model(run):
+    """The GGUF the embedded tokenizer came from used to be copied into every one as tokenizer.model."""
+    files = [p for d in (run.checkpoints, run.adapter) for p in d.rglob("*") if p.is_file()]
+    assert files
+    for f in files:
+        assert f.stat().st_size < 8 * 2**20, f"{f} is {f.stat().st_size:,} bytes"
+        with f.open("rb") as fh:
+            assert fh.read(4) != b"GGUF", f
