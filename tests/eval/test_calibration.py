@@ -97,3 +97,18 @@ def test_facts_judge_ranks_known_answers_as_a_person_would(facts_agreement, bett
     row = next(r for r in facts_agreement if (r["better"], r["worse"]) == (better, worse))
     assert row["n"] >= 80
     assert row["agreement"] >= target, row["failures"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fact", "carried"),
+    [
+        ("Wait for the 30-minute lock to end.", "30 minutes", True),  # compound and plural are one fact
+        ("You get up to 3 resends.", "3 resend", True),
+        ("Wait 3 minutes.", "30 minutes", False),
+        ("Status E-102 means retry.", "E-102", True),
+    ],
+)
+def test_key_fact_matching_ignores_wording_not_facts(answer, fact, carried):
+    from supportbot.eval.keyfacts import carried_facts
+
+    assert (carried_facts(answer, [fact]) == [fact]) is carried

@@ -40,13 +40,19 @@ _TOKEN = re.compile(r"t\d\d:\d\d|>|[\w@%]+(?:[.'’_-][\w@%]+)*")
 
 
 def normalise_tokens(text: str) -> list[str]:
-    """Lower-case tokens with times as `tHH:MM`, numbers without separators or currency, number words as digits."""
+    """Lower-case tokens: times as `tHH:MM`, numbers without separators or currency, number words as digits,
+    `30-minute` as `30 minute`, plain plurals singular."""
     text = _TIME.sub(lambda m: " " + _time(m).replace("time:", "t") + " ", text)
     text = re.sub(r"(?<=\d),(?=\d)", "", text)
+    text = re.sub(r"(?<=\d)-(?=[a-zA-Z]{3,}\b)", " ", text)  # "30-minute" is "30 minute"
     text = re.sub(r"₹|\b(?:rs|inr)\.?(?=\s?\d)", " ", text, flags=re.I)
     out = []
     for tok in _TOKEN.findall(text.lower()):
-        out.append(_NUMBER_WORDS.get(tok, tok))
+        tok = _NUMBER_WORDS.get(tok, tok)
+        # "30-minute lock" carries "30 minutes": a plain plural -s is not a different fact
+        if len(tok) > 3 and tok.isalpha() and tok.endswith("s") and not tok.endswith(("ss", "us", "is")):
+            tok = tok[:-1]
+        out.append(tok)
     return out
 
 
