@@ -139,3 +139,29 @@ def test_cli_runs_prepare_and_reports_bad_flags(write, tmp_path):
     assert "dataset_hash" in res.output and (out / "manifest.json").is_file()
     bad = runner.invoke(app, [*args, "--format", "xml"])
     assert bad.exit_code != 0 and "--format" in str(bad.exception)
+
+
+def test_a_training_answer_copying_an_eval_reference_is_quarantined(write, run, tmp_path):
+    """The answer-only guard fires even when the question is worded differently (issue 16)."""
+    reference = (
+        "Please wait 30 minutes for the OTP lock to lift automatically, then request one new OTP and wait "
+        "for it to arrive before tapping Resend, since you get up to 3 resends in 30 minutes."
+    )
+    suite = {
+        "name": "s",
+        "questions": [{"id": "q001", "question": "OTP blocked?", "reference_answer": reference}],
+    }
+    suite_path = tmp_path / "suite.json"
+    suite_path.write_text(json.dumps(suite))
+    leaky = qa_line(1, question="My one-time codes stopped coming, what now?", answer=reference)
+    result = run(write({"a.jsonl": leaky + "\n" + many(10, 2)}), eval_suite=str(suite_path))
+    assert "qa-1" not in {r.id for r in all_records(result)}
+    (entry,) = read_jsonl(result.out / "quarantine.jsonl")
+    assert entry["reason"].startswith("near-duplicate of eval reference answer q001")
+    off = run(
+        write({"a.jsonl": leaky + "\n" + many(10, 2)}),
+        out="off",
+        eval_suite=str(suite_path),
+        answer_leak_threshold=None,
+    )
+    assert "qa-1" in {r.id for r in all_records(off)}  # the question alone does not trip the guard
