@@ -244,3 +244,65 @@ def test_export_keeps_the_retrieval_context_the_adapter_was_trained_with(tmp_pat
     export_run(run, "v1.0", root, name="helpdesk")
     monkeypatch.setenv("SUPPORTBOT_REGISTRY", str(root))
     assert adapter_context("registry:helpdesk@v1.0") == ctx
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "a/b", "/tmp/abs", ".hidden"])
+def test_names_that_would_leave_the_registry_are_refused(tmp_path, name):
+    run = make_run(tmp_path / "runs" / "r1", seed=1)
+    with pytest.raises(RegistryError, match="--name"):
+        export_run(run, "v1.0", tmp_path / "registry", name=name)
+    assert not (tmp_path / "x").exists() and not any((tmp_path / "registry").glob("*/v1.0"))
+
+
+def test_prune_never_deletes_outside_the_root(tmp_path):
+    root = tmp_path / "registry"
+    run = make_run(tmp_path / "runs" / "r1", seed=1)
+    export_run(run, "v1.0", root, name="helpdesk")
+    export_run(run, "v2.0", root, name="helpdesk")
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    index = json.loads((root / "index.json").read_text())
+    index["models"]["helpdesk"]["versions"][0]["path"] = "../precious"  # a tampered index
+    (root / "index.json").write_text(json.dumps(index))
+    with pytest.raises(RegistryError, match="outside"):
+        Registry(root).prune("helpdesk", keep_last=1)
+    assert outside.is_dir()
+
+
+def test_a_tampered_version_is_a_clear_error_on_load(tmp_path):
+    root = tmp_path / "registry"
+    entry = export_run(make_run(tmp_path / "runs" / "r1", seed=1), "v1.0", root, name="helpdesk")
+    hashes = entry.extra["sha256"]
+    assert "adapter_model.safetensors" in hashes and "README.md" in hashes
+    assert resolve_reference("registry:helpdesk@v1.0", root) == (root / entry.path).resolve()
+    weights = root / entry.path / "adapter_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-10] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(RegistryError, match=r"adapter_model\.safetensors: sha256 does not match"):
+        resolve_reference("registry:helpdesk@v1.0", root)
+
+
+def test_two_concurrent_exports_of_one_version_leave_index_and_weights_consistent(tmp_path):
+    root = tmp_path / "registry"
+    runs = [make_run(tmp_path / "runs" / f"r{i}", seed=i) for i in (1, 2)]
+    code = (
+        "import sys; from supportbot.registry import export_run\n"
+        "export_run(sys.argv[1], 'v1.0', sys.argv[2], name='helpdesk')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(r), str(root)], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for r in runs
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    codes = sorted(rc for rc, _ in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    assert any("already exists" in err for rc, err in results if rc != 0)
+    (entry,) = Registry(root).entries("helpdesk")
+    winner = Path(entry.source_run)
+    on_disk = (root / entry.path / "adapter_model.safetensors").read_bytes()
+    assert on_disk == (winner / "adapter" / "adapter_model.safetensors").read_bytes()
+    assert not list(root.glob(".export-*"))  # the loser's staging dir is gone

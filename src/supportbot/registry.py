@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,31 @@ from supportbot.models import RUN_MANIFEST, resolve_adapter_dir
 INDEX_FILE = "index.json"
 REFERENCE = re.compile(r"^registry:(?P<name>[\w.-]+)(@(?P<version>[\w.-]+))?$")
 _VERSION = re.compile(r"^v?\d+(\.\d+)*([-.\w]*)$")
+_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")  # one path component: no separators, no "..", not absolute
+LOCK_FILE = ".index.lock"
+
+
+def check_name(name: str, flag: str = "--name") -> str:
+    """A registry model name that is one safe path component, else a RegistryError naming the flag."""
+    if not _NAME.match(name) or ".." in name:
+        raise RegistryError(
+            f"{flag} {name!r}: use letters, digits, '.', '_' and '-' only (no '/', '..' or absolute paths)"
+        )
+    return name
+
+
+def check_version(version: str) -> str:
+    """A version like v1.0 or 1.2.3 (one safe path component), else a RegistryError."""
+    if not _VERSION.match(version) or ".." in version:
+        raise RegistryError(f"--version {version!r}: use a version like v1.0 or 1.2.3")
+    return version
+
+
+def sha256_tree(root: Path) -> dict[str, str]:
+    """sha256 of every file under `root`, by POSIX path relative to it."""
+    from supportbot.train.checkpoints import sha256_file
+
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 class RegistryError(SupportbotError):
@@ -52,6 +79,55 @@ class Registry:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self._lock_depth = 0
+        self._lock_fh: Any = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Any:
+        """Hold an exclusive lock on the index (re-entrant in one Registry object, across processes)."""
+        import fcntl
+
+        if self._lock_depth == 0:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._lock_fh = (self.root / LOCK_FILE).open("a")
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX)
+        self._lock_depth += 1
+        try:
+            yield self
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock_fh, fcntl.LOCK_UN)
+                self._lock_fh.close()
+                self._lock_fh = None
+
+    def version_dir(self, entry: RegistryEntry) -> Path:
+        """The entry's directory, checked to lie inside the registry root."""
+        path = (self.root / entry.path).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise RegistryError(
+                f"'{entry.name}@{entry.version}': path {entry.path!r} lies outside {self.root}"
+            )
+        return path
+
+    def verify(self, entry: RegistryEntry) -> Path:
+        """The entry's directory after checking every file against the sha256 recorded at export."""
+        path = self.version_dir(entry)
+        recorded = entry.extra.get("sha256")
+        if not recorded:
+            return path  # exported before hashes were recorded
+        for rel, digest in recorded.items():
+            f = path / rel
+            if not f.is_file():
+                raise RegistryError(f"{f}: missing from {entry.name}@{entry.version} (recorded at export)")
+            from supportbot.train.checkpoints import sha256_file
+
+            if sha256_file(f) != digest:
+                raise RegistryError(
+                    f"{f}: sha256 does not match the one recorded at export of {entry.name}@{entry.version} "
+                    "(modified or corrupted); re-export it"
+                )
+        return path
 
     # -- index -----------------------------------------------------------------------------------------
     def _read(self) -> dict[str, Any]:
@@ -109,6 +185,11 @@ class Registry:
     # -- changes ---------------------------------------------------------------------------------------
     def add(self, entry: RegistryEntry, keep_last: int | None = None) -> None:
         """Record a new version (refusing duplicates), then prune to the last `keep_last` versions."""
+        with self.locked():
+            self._add(entry, keep_last)
+
+    def _add(self, entry: RegistryEntry, keep_last: int | None) -> None:
+        check_name(entry.name)
         data = self._read()
         model = data["models"].setdefault(entry.name, {"versions": [], "production": None, "history": []})
         if any(v["version"] == entry.version for v in model["versions"]):
@@ -122,6 +203,10 @@ class Registry:
 
     def promote(self, name: str, version: str) -> RegistryEntry:
         """Make `version` the production version (the previous one is remembered for rollback)."""
+        with self.locked():
+            return self._promote(name, version)
+
+    def _promote(self, name: str, version: str) -> RegistryEntry:
         entry = self.get(name, version)
         data = self._read()
         model = self._model(data, name)
@@ -134,6 +219,10 @@ class Registry:
 
     def rollback(self, name: str) -> RegistryEntry:
         """Restore the previous production version."""
+        with self.locked():
+            return self._rollback(name)
+
+    def _rollback(self, name: str) -> RegistryEntry:
         data = self._read()
         model = self._model(data, name)
         existing = {v["version"] for v in model["versions"]}
@@ -146,13 +235,23 @@ class Registry:
         return self.get(name, model["production"])
 
     def prune(self, name: str, keep_last: int) -> list[str]:
-        """Delete all but the newest `keep_last` versions, never the production one; returns removed versions."""
+        """Delete all but the newest `keep_last` versions, never the production one; returns removed versions.
+
+        Only directories inside the registry root are ever deleted.
+        """
+        with self.locked():
+            return self._prune(name, keep_last)
+
+    def _prune(self, name: str, keep_last: int) -> list[str]:
         data = self._read()
         model = self._model(data, name)
         keep = {v["version"] for v in model["versions"][-keep_last:]} | {model.get("production")}
         removed = [v for v in model["versions"] if v["version"] not in keep]
         for v in removed:
-            shutil.rmtree(self.root / v["path"], ignore_errors=True)
+            path = self.version_dir(RegistryEntry(**v))
+            if path == self.root.resolve():
+                raise RegistryError(f"'{name}@{v['version']}': refusing to delete the registry root")
+            shutil.rmtree(path, ignore_errors=True)
         model["versions"] = [v for v in model["versions"] if v["version"] in keep]
         self._write(data)
         return [v["version"] for v in removed]
@@ -371,12 +470,11 @@ def export_run(
 
     The model card and index carry the headline metrics of the run's newest eval under `results_root`.
     """
-    import yaml
 
-    from supportbot.models import adapter_base_model, adapter_context, load_model
+    from supportbot.models import adapter_base_model, load_model
 
-    if not _VERSION.match(version):
-        raise RegistryError(f"--version {version!r}: use a version like v1.0 or 1.2.3")
+    check_version(version)
+    check_name(name)
     run_dir = Path(run)
     adapter_dir = resolve_adapter_dir(run_dir)
     if adapter_dir is None:
@@ -400,8 +498,47 @@ def export_run(
     )
     if any(e.version == version for e in _safe_entries(registry, name)):
         raise RegistryError(f"'{name}@{version}' already exists in {registry.root}; pick a new --version")
-    target = registry.root / entry.path
-    target.mkdir(parents=True, exist_ok=True)
+    # Written into a private temporary dir, then renamed into place under the index lock: a concurrent
+    # export of the same version either wins whole or fails, so index and weights always agree.
+    registry.root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".export-{name}-{version}-", dir=registry.root))
+    try:
+        _write_version(
+            staging, entry, adapter_dir, base, version, resolved, manifest, merge, gguf, load_model
+        )
+        entry.extra["sha256"] = sha256_tree(staging)
+        with registry.locked():
+            final = registry.root / entry.path
+            if final.exists() or any(e.version == version for e in _safe_entries(registry, name)):
+                raise RegistryError(
+                    f"'{name}@{version}' already exists in {registry.root} (another export finished first); "
+                    "pick a new --version"
+                )
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(final)
+            registry.add(entry, keep_last=keep_last)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return entry
+
+
+def _write_version(
+    target: Path,
+    entry: RegistryEntry,
+    adapter_dir: Path,
+    base: str,
+    version: str,
+    resolved: dict[str, Any],
+    manifest: dict[str, Any],
+    merge: bool,
+    gguf: bool,
+    load_model: Any,
+) -> None:
+    """Write the adapter, tokenizer, model card and (optionally) merged weights of a version into `target`."""
+    import yaml
+
+    from supportbot.models import adapter_context
+
     lm = load_model(str(adapter_dir))
     lm.model.save_pretrained(target, safe_serialization=True)
     lm.tokenizer.save_pretrained(target)
@@ -418,9 +555,7 @@ def export_run(
         export_merged(lm, merged)
         entry.merged_path = f"{entry.path}/merged"
         if gguf:
-            entry.extra["gguf"] = export_gguf(merged)
-    registry.add(entry, keep_last=keep_last)
-    return entry
+            entry.extra["gguf"] = export_gguf(merged).replace(str(target), str(Path(entry.path)))
 
 
 def _safe_entries(registry: Registry, name: str) -> list[RegistryEntry]:
@@ -474,4 +609,4 @@ def resolve_reference(ref: str, root: str | Path | None = None) -> Path:
         )
     registry = Registry(root)
     entry = registry.get(m["name"], m["version"])
-    return registry.root / entry.path
+    return registry.verify(entry)
