@@ -22,3 +22,27 @@ def test_help_exits_zero():
     proc = run_cli("--help")
     assert proc.returncode == 0, proc.stderr
     assert "prepare" in proc.stdout
+
+
+def test_an_unwritable_output_dir_is_one_line_naming_it(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        target = "/proc/supportbot-cannot-write-here"  # root ignores permission bits; /proc refuses mkdir
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = str(ro / "runs")
+    proc = run_cli(
+        "train",
+        "--set",
+        "model.name=tiny-random",
+        "--set",
+        f"train.output_dir={target}",
+        "--set",
+        "train.max_steps=1",
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert "supportbot-cannot-write-here" in proc.stderr or "ro/runs" in proc.stderr

@@ -250,6 +250,13 @@ def main() -> None:
         sys.exit(1)
     except (KeyboardInterrupt, typer.Abort):
         _exit_interrupted()
+    except OSError as exc:
+        if _state["debug"] or not exc.filename:
+            raise
+        # An unwritable folder or unreadable file is the user's to fix: say which one, in one line.
+        what = exc.strerror or type(exc).__name__
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(exc.filename))}: {what}", highlight=False)
+        sys.exit(1)
     except Exception as exc:  # usage errors of click, or of the click that newer typer releases vendor
         if type(exc).__name__ == "Abort":
             _exit_interrupted()

@@ -237,14 +237,22 @@ def resolve_adapter_dir(path: str | Path) -> Path | None:
     return None
 
 
+def run_dir_of(adapter_dir: Path) -> Path | None:
+    """The run dir an adapter dir belongs to: `runs/<id>/adapter` or `runs/<id>/checkpoints/checkpoint-N`."""
+    for parent in (adapter_dir.parent, adapter_dir.parent.parent):
+        if (parent / RUN_MANIFEST).is_file():
+            return parent
+    return None
+
+
 def adapter_base_model(adapter_dir: Path) -> str:
-    """The base model an adapter was trained on: our metadata first, else PEFT's own record."""
+    """The base model an adapter was trained on: our metadata first, the run's, else PEFT's own record."""
     meta = adapter_dir / ADAPTER_META
     if meta.is_file():
         return json.loads(meta.read_text())["base_model"]
-    run = adapter_dir.parent / RUN_MANIFEST
-    if run.is_file():
-        return json.loads(run.read_text())["base_model"]
+    run = run_dir_of(adapter_dir)
+    if run is not None:
+        return json.loads((run / RUN_MANIFEST).read_text())["base_model"]
     return json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
@@ -265,8 +273,9 @@ def adapter_context(spec: str) -> dict[str, Any] | None:
         ctx = json.loads(meta.read_text()).get("context")
         if ctx is not None:
             return ctx
-    run_cfg = adapter_dir.parent / "config.yaml"
-    if (adapter_dir.parent / RUN_MANIFEST).is_file() and run_cfg.is_file():
+    run = run_dir_of(adapter_dir)
+    run_cfg = run / "config.yaml" if run is not None else None
+    if run_cfg is not None and run_cfg.is_file():
         import yaml
 
         return ((yaml.safe_load(run_cfg.read_text()) or {}).get("train") or {}).get("context")

@@ -73,3 +73,13 @@ def test_checkpoints_and_adapter_hold_no_copy_of_the_base_model(run):
         assert f.stat().st_size < 8 * 2**20, f"{f} is {f.stat().st_size:,} bytes"
         with f.open("rb") as fh:
             assert fh.read(4) != b"GGUF", f
+
+
+def test_a_checkpoint_dir_works_wherever_an_adapter_dir_does(run):
+    from supportbot.models import adapter_base_model, load_model, resolve_adapter_dir
+
+    ckpt = run.checkpoints / "checkpoint-8"
+    assert resolve_adapter_dir(ckpt) == ckpt
+    assert adapter_base_model(ckpt) == "tiny-random"  # from the run's run.json, not PEFT's cache path
+    lm = load_model(str(ckpt))
+    assert type(lm.model).__name__ == "PeftModelForCausalLM"

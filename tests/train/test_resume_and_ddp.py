@@ -84,6 +84,7 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path, repo_root):
     assert resumed["status"] == "completed" and resumed["global_step"] == 40
     assert resumed["final_train_loss"] == pytest.approx(ref_run["final_train_loss"], rel=1e-4)
     assert resumed["final_val_loss"] == pytest.approx(ref_run["final_val_loss"], rel=1e-4)
+    assert resumed["train_loss_mean"] == pytest.approx(ref_run["train_loss_mean"], rel=1e-3)  # whole run
     steps = [json.loads(x)["step"] for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == sorted(steps)  # the killed run's tail was replaced, not duplicated
 

@@ -498,7 +498,7 @@ def train(
                 elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
             ),
             "final_train_loss": train_losses[-1] if train_losses else None,
-            "train_loss_mean": out.training_loss,
+            "train_loss_mean": _mean_train_loss(state.log_history, out.training_loss),
             "best_val_loss": best_eval["eval_loss"] if best_eval else None,
             "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
             "best_step": best_eval["step"] if best_eval else None,
@@ -535,6 +535,20 @@ def train(
                 f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
             )
     return RunResult(run, summary)
+
+
+def _mean_train_loss(log_history: list[dict[str, Any]], fallback: float) -> float:
+    """Mean train loss over all steps of the run, from the logged windows weighted by their step counts.
+
+    The Trainer's own `training_loss` only averages the steps since a resume, so a resumed run read low.
+    """
+    total, steps, last = 0.0, 0, 0
+    for h in log_history:
+        if "loss" in h and h.get("step", 0) > last:
+            total += h["loss"] * (h["step"] - last)
+            steps += h["step"] - last
+            last = h["step"]
+    return total / steps if steps else fallback
 
 
 @contextlib.contextmanager
