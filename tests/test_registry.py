@@ -274,6 +274,8 @@ def test_a_tampered_version_is_a_clear_error_on_load(tmp_path):
     entry = export_run(make_run(tmp_path / "runs" / "r1", seed=1), "v1.0", root, name="helpdesk")
     hashes = entry.extra["sha256"]
     assert "adapter_model.safetensors" in hashes and "README.md" in hashes
+    for f in (root / entry.path).rglob("*"):  # adapter-sized files only: no copy of the base model
+        assert f.stat().st_size < 8 * 2**20, f
     assert resolve_reference("registry:helpdesk@v1.0", root) == (root / entry.path).resolve()
     weights = root / entry.path / "adapter_model.safetensors"
     data = bytearray(weights.read_bytes())
