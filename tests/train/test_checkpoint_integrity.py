@@ -83,3 +83,18 @@ def test_a_checkpoint_dir_works_wherever_an_adapter_dir_does(run):
     assert adapter_base_model(ckpt) == "tiny-random"  # from the run's run.json, not PEFT's cache path
     lm = load_model(str(ckpt))
     assert type(lm.model).__name__ == "PeftModelForCausalLM"
+
+
+def test_a_corrupt_state_file_without_checksums_is_named_before_resume(run, tmp_path):
+    import shutil
+
+    from supportbot.train.checkpoints import unreadable_state
+
+    ckpt = tmp_path / "checkpoint-8"
+    shutil.copytree(run.checkpoints / "checkpoint-8", ckpt)
+    (ckpt / CHECKSUMS).unlink()  # as written before checksums existed
+    assert unreadable_state(ckpt) is None
+    opt = ckpt / "optimizer.pt"
+    opt.write_bytes(opt.read_bytes()[: opt.stat().st_size // 2])
+    problem = unreadable_state(ckpt)
+    assert problem is not None and "optimizer.pt: cannot be loaded" in problem

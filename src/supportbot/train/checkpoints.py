@@ -94,3 +94,20 @@ def copy_adapter(ckpt: Path, dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for name in ADAPTER_FILES:
         shutil.copy2(ckpt / name, dest / name)
+
+
+def unreadable_state(ckpt: Path) -> str | None:
+    """Why a checkpoint's state files cannot be loaded (None: they all load); checked before a resume so a
+    corrupt file is one line naming it, not a traceback from inside the Trainer."""
+    import torch
+    from safetensors.torch import load_file
+
+    for f in sorted(ckpt.iterdir()):
+        try:
+            if f.name == "adapter_model.safetensors":
+                load_file(f)
+            elif f.suffix in (".pt", ".pth"):
+                torch.load(f, map_location="cpu", weights_only=False)
+        except Exception as exc:  # any failure to parse means the file is unusable
+            return f"{f}: cannot be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})"
+    return None

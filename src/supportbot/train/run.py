@@ -322,6 +322,13 @@ def train(
         checkpoint = latest_checkpoint(run)
         if checkpoint is None:
             raise ConfigError(f"--resume {resume}: no complete checkpoint under {run.checkpoints}")
+        from supportbot.train.checkpoints import unreadable_state
+
+        problem = unreadable_state(checkpoint)
+        if problem:
+            raise ConfigError(
+                f"--resume {resume}: {problem}; delete {checkpoint} to resume from the checkpoint before it"
+            )
     else:
         cfg = load_config(config_path, overrides)
         name = cfg.train.run_name or (Path(config_path).stem if config_path else "run")
