@@ -64,3 +64,61 @@ def test_unknown_route_is_json_404(server: Server) -> None:
     r = httpx.get(f"{server.url}/v2/nothing", headers=server.headers())
     assert r.status_code == 404
     assert "error" in r.json()
+
+
+UNSUPPORTED = [
+    ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
+    ({"tool_choice": "required"}, "tool_choice"),
+    ({"functions": [{"name": "f"}]}, "functions"),
+    ({"logprobs": True}, "logprobs"),
+    ({"top_logprobs": 3}, "top_logprobs"),
+    ({"response_format": {"type": "json_object"}}, "response_format"),
+]
+
+
+@pytest.mark.parametrize(("extra", "field"), UNSUPPORTED, ids=[f for _, f in UNSUPPORTED])
+def test_unsupported_openai_fields_are_a_400_naming_the_field(
+    server: Server, extra: dict, field: str
+) -> None:
+    r = httpx.post(
+        f"{server.url}/v1/chat/completions",
+        json={"messages": MSG, "max_tokens": 2, **extra},
+        headers=server.headers(),
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert (error["param"], error["code"]) == (field, "unsupported_field")
+    assert field in error["message"]
+
+
+def test_supported_values_of_those_fields_still_answer(server: Server) -> None:
+    body = {"messages": MSG, "max_tokens": 2, "tool_choice": "none", "logprobs": False}
+    body["response_format"] = {"type": "text"}
+    r = httpx.post(f"{server.url}/v1/chat/completions", json=body, headers=server.headers(), timeout=60)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("temperature", [1e-38, 1e-300, 5e-6])
+def test_a_tiny_temperature_is_greedy_not_a_500(server: Server, temperature: float) -> None:
+    def ask(t: float) -> httpx.Response:
+        body = {"prompt": "hi", "max_new_tokens": 4, "temperature": t}
+        return httpx.post(f"{server.url}/generate", json=body, headers=server.headers(), timeout=60)
+
+    r, greedy = ask(temperature), ask(0.0)
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == greedy.json()["text"]
+
+
+def test_the_published_spec_states_the_servers_token_limit(server: Server) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json", headers=server.headers()).json()
+    maxima = {}
+    for name, component in spec["components"]["schemas"].items():
+        for field in ("max_new_tokens", "max_tokens", "max_completion_tokens"):
+            prop = component.get("properties", {}).get(field)
+            if prop:
+                maxima[f"{name}.{field}"] = [
+                    a["maximum"] for a in [prop, *prop.get("anyOf", [])] if "maximum" in a
+                ]
+    assert maxima["GenerateRequest.max_new_tokens"] == [16]  # the test server's serve.limits.max_new_tokens
+    assert maxima["ChatCompletionRequest.max_tokens"] == [16]

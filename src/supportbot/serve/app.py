@@ -41,6 +41,7 @@ from supportbot.serve.guardrails import Guardrails, StreamText
 from supportbot.serve.limits import BodySizeLimit
 from supportbot.serve.metrics import Metrics, MetricsMiddleware
 from supportbot.serve.schemas import (
+    GREEDY_BELOW,
     ChatCompletion,
     ChatCompletionRequest,
     ErrorResponse,
@@ -116,6 +117,8 @@ class _Service:
             n_prompt, budget, self.engine.context_length, self.cfg.limits, prompt_field
         )
         temperature = self.gen.temperature if req.temperature is None else req.temperature
+        if temperature < GREEDY_BELOW:
+            temperature = 0.0
         params = Params(
             messages=messages,
             max_new_tokens=budget,
@@ -280,6 +283,10 @@ def create_app(
     )
     async def chat_completions(req: ChatCompletionRequest) -> Any:
         """OpenAI-compatible chat completion; `stream: true` answers with server-sent events."""
+        unsupported = req.unsupported_field()
+        if unsupported is not None:
+            name, why = unsupported
+            raise BadRequest(f"{name}: {why}", param=name, code="unsupported_field")
         limits.check_messages(req.messages, cfg.limits, "messages")
         messages = _chat_messages(req, gen.system_prompt)
         if svc.retriever is not None and messages[-1]["role"] == "user":
@@ -492,7 +499,28 @@ def create_app(
     app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or []))
     routes = {r.path for r in app.routes if hasattr(r, "path")}
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
+    _publish_limits(app, cfg.limits.max_new_tokens)
     return app
+
+
+TOKEN_BUDGET_FIELDS = ("max_new_tokens", "max_tokens", "max_completion_tokens")
+
+
+def _publish_limits(app: FastAPI, max_new_tokens: int) -> None:
+    """Make the OpenAPI spec state the server's real token limit, not the schema's hard bound."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = base()
+        for component in schema.get("components", {}).get("schemas", {}).values():
+            for name, prop in component.get("properties", {}).items():
+                if name in TOKEN_BUDGET_FIELDS:
+                    for alt in [prop, *prop.get("anyOf", [])]:
+                        if "maximum" in alt:
+                            alt["maximum"] = max_new_tokens
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_app(root_cfg: Any) -> FastAPI:

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 StopField = str | list[str] | None
-HARD_MAX_TOKENS = 8192  # schema-level bound; the configured limit (serve.limits) is checked per request
+HARD_MAX_TOKENS = 8192  # schema-level bound; the published spec shows the configured serve.limits instead
+GREEDY_BELOW = 1e-5  # a temperature below this decodes greedily (dividing logits by ~1e-38 overflows)
 
 
 def _check_stop(value: StopField) -> StopField:
@@ -93,7 +94,7 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(None, ge=1, le=HARD_MAX_TOKENS)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
-    n: int = Field(1, ge=1, le=1, description="Only n=1 is supported.")
+    n: int = Field(1, ge=1, le=1, description="Only n=1 is supported (n > 1 is an error naming `n`).")
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: StopField = None
@@ -101,8 +102,41 @@ class ChatCompletionRequest(BaseModel):
     presence_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, ignored.")
     frequency_penalty: float | None = Field(None, ge=-2.0, le=2.0, description="Accepted, ignored.")
     user: str | None = None
+    # OpenAI fields supportbot does not implement: accepted by the schema so that a request using them gets a
+    # 400 naming the field (`unsupported_field`), never a 200 that silently ignores it.
+    tools: list[Any] | None = Field(None, description="Not supported: a non-empty list is a 400.")
+    tool_choice: Any = Field(None, description="Not supported unless 'none'.")
+    functions: list[Any] | None = Field(None, description="Not supported: a non-empty list is a 400.")
+    function_call: Any = Field(None, description="Not supported unless 'none'.")
+    logprobs: bool | None = Field(None, description="Not supported: true is a 400.")
+    top_logprobs: int | None = Field(None, ge=0, le=20, description="Not supported: above 0 is a 400.")
+    response_format: dict[str, Any] | None = Field(
+        None, description="Only {'type': 'text'}; for JSON answers use /v1/troubleshoot (guided JSON)."
+    )
 
     _stop = field_validator("stop")(_check_stop)
+
+    def unsupported_field(self) -> tuple[str, str] | None:
+        """The first field set to something supportbot does not do, and why (None: all supported)."""
+        if self.tools:
+            return "tools", "tool calling is not supported"
+        if self.functions:
+            return "functions", "function calling is not supported"
+        for name in ("tool_choice", "function_call"):
+            value = getattr(self, name)
+            if value not in (None, "none"):
+                return name, "tool calling is not supported (only 'none')"
+        if self.logprobs:
+            return "logprobs", "log probabilities are not returned"
+        if self.top_logprobs:
+            return "top_logprobs", "log probabilities are not returned"
+        if self.response_format and self.response_format.get("type", "text") != "text":
+            return (
+                "response_format",
+                f"type {self.response_format.get('type')!r} is not supported; only 'text' "
+                "(grounded JSON answers: POST /v1/troubleshoot)",
+            )
+        return None
 
 
 class Usage(BaseModel):
