@@ -42,6 +42,17 @@ class BatchingConfig(StrictModel):
     max_batch: int = Field(8, ge=1, le=256)
 
 
+# The shipped input rules: on in plain `supportbot serve`, the Dockerfile and api/app.py, not only in a recipe.
+DEFAULT_RULES: list[dict[str, object]] = [
+    {
+        "name": "prompt_injection",
+        "pattern": r"ignore (all )?(the )?(previous|prior|above) instructions|reveal (your|the) system prompt",
+    },
+    {"name": "weapons", "keywords": ["build a bomb", "make a weapon"]},
+    {"name": "credentials", "pattern": r"\b(give|tell|send) me (your|the) (password|otp|cvv|pin)\b"},
+]
+
+
 class GuardrailRule(StrictModel):
     """One input rule: a regex and/or keywords (case-insensitive) that trigger a safe refusal."""
 
@@ -73,7 +84,10 @@ class GuardrailsConfig(StrictModel):
     enabled: bool = True
     refusal: str = DEFAULT_REFUSAL
     redact_pii: bool = True
-    rules: list[GuardrailRule] = Field(default_factory=list)
+    rules: list[GuardrailRule] = Field(
+        default_factory=lambda: [GuardrailRule(**r) for r in DEFAULT_RULES],
+        description="Input rules; the shipped ones apply unless you list your own ([] turns them off).",
+    )
 
 
 class TroubleshootConfig(StrictModel):

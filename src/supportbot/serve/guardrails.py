@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +12,26 @@ from supportbot.serve.config import GuardrailsConfig
 
 log = logging.getLogger("supportbot.serve")
 _SENTENCE_END = re.compile(r"[.!?]\s|\n")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+# Cyrillic and Greek letters that look like Latin ones (after case-folding), as used to dodge keyword rules.
+_CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+        "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+        "ɡ": "g", "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+        "υ": "u", "χ": "x", "ℓ": "l",
+    }
+)  # fmt: skip
+
+
+def normalise_for_matching(text: str) -> str:
+    """The text rules are matched against: NFKC, zero-width characters removed, case-folded, look-alike
+    letters mapped to Latin, and whitespace runs collapsed to one space."""
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    text = text.casefold().translate(_CONFUSABLES)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,11 @@ class Guardrails:
         self._rules = [
             (
                 r.name,
-                re.compile(r.pattern, re.IGNORECASE) if r.pattern else None,
-                [k.lower() for k in r.keywords],
+                # patterns see look-alikes mapped too (not case-folded: that would turn \S into \s)
+                re.compile(unicodedata.normalize("NFKC", r.pattern).translate(_CONFUSABLES), re.IGNORECASE)
+                if r.pattern
+                else None,
+                [normalise_for_matching(k) for k in r.keywords],
                 r.message or cfg.refusal,
             )
             for r in cfg.rules
@@ -57,8 +81,8 @@ class Guardrails:
             return None
         for name, pattern, keywords, message in self._rules:
             for text in texts:
-                low = text.lower()
-                if (pattern is not None and pattern.search(text)) or any(k in low for k in keywords):
+                norm = normalise_for_matching(text)
+                if (pattern is not None and pattern.search(norm)) or any(k in norm for k in keywords):
                     self._hit(name, "input")
                     return Refusal(name, message)
         return None
