@@ -19,6 +19,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 KEY_ENV = "sk-test-env-key-0123456789"
 KEY_FILE = "sk-test-file-key-9876543210"
+ADMIN_KEY = "sk-test-admin-key-5555555555"
 REFUSAL = "Sorry, I can only help with NovaPay questions."
 
 
@@ -61,7 +62,9 @@ def start_server(tmp: Path, name: str, config: dict, env: dict[str, str] | None 
     path.write_text(yaml.safe_dump(config))
     port = free_port()
     log = tmp / f"{name}.log"
-    full_env = {k: v for k, v in os.environ.items() if k != "SUPPORTBOT_API_KEYS"}
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("SUPPORTBOT_API_KEYS", "SUPPORTBOT_ADMIN_KEYS")
+    }
     full_env.update({"SUPPORTBOT_CONFIG": str(path), **(env or {})})
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("w") as fh:
@@ -185,7 +188,11 @@ def servers(serve_tmp: Path, adapters: dict[str, Path]) -> dict[str, Server]:
         },
     }
     os.environ["SUPPORTBOT_TEST_TIGHT_KEYS"] = KEY_ENV
-    started = {"main": start_server(serve_tmp, "main", main_cfg, {"SUPPORTBOT_API_KEYS": KEY_ENV})}
+    started = {
+        "main": start_server(
+            serve_tmp, "main", main_cfg, {"SUPPORTBOT_API_KEYS": KEY_ENV, "SUPPORTBOT_ADMIN_KEYS": ADMIN_KEY}
+        )
+    }
     started["tight"] = start_thread_server(serve_tmp, "tight", tight_cfg)
     try:
         yield {name: wait_ready(s) for name, s in started.items()}

@@ -80,3 +80,20 @@ def test_short_key_and_bad_config_fail_startup_in_one_line(tmp_path) -> None:
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1
     assert "serve.max_queue" in done.stderr
+
+
+def test_without_keys_a_foreign_host_header_is_refused(tmp_path) -> None:
+    """DNS rebinding: a browser on the same machine talks to 127.0.0.1 with Host: evil.example."""
+    from .conftest import start_thread_server, stop, wait_ready
+
+    server = wait_ready(start_thread_server(tmp_path, "nokeys", {"model": {"name": "tiny-random"}}))
+    try:
+        port = server.url.rsplit(":", 1)[1]
+        ok = httpx.get(f"{server.url}/v1/models", headers={"Host": f"localhost:{port}"}, timeout=30)
+        assert ok.status_code == 200, ok.text
+        evil = httpx.get(f"{server.url}/v1/models", headers={"Host": "evil.example"}, timeout=30)
+        assert evil.status_code == 403 and "evil.example" in evil.json()["error"]["message"]
+        admin = httpx.post(f"{server.url}/admin/reload", timeout=30)
+        assert admin.status_code == 404  # no admin key: admin routes are off, even on loopback
+    finally:
+        stop(server)

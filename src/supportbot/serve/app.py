@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -31,6 +32,7 @@ from supportbot.serve.engine import Params
 from supportbot.serve.errors import (
     APIError,
     BadRequest,
+    Forbidden,
     InvalidModelOutput,
     NotEnabled,
     NotReady,
@@ -177,6 +179,7 @@ def create_app(
     request_log: RequestLogFn | None = None,
     troubleshooter: Troubleshooter | None = None,
     retriever: Any = None,
+    admin_keys: list[str] | None = None,
 ) -> FastAPI:
     """Build the API over a loaded engine (HFEngine or VllmEngine) and, optionally, a KB index.
 
@@ -488,6 +491,16 @@ def create_app(
                 raise BadRequest(f"adapters: invalid adapter name {name!r}", param="adapters")
         if engine.default_model in body.remove:
             raise BadRequest(f"remove: {engine.default_model!r} is the default model", param="remove")
+        allowed = _reload_roots(cfg)
+        for name, spec in (body.adapters or {}).items():
+            if not spec.startswith("registry:") and not any(
+                Path(spec).expanduser().resolve().is_relative_to(root) for root in allowed
+            ):
+                raise Forbidden(
+                    f"adapters: {name!r} -> {spec} is outside the registry and serve.reload_dirs "
+                    f"({', '.join(map(str, allowed))})",
+                    param="adapters",
+                )
         try:
             await engine.reload(body.adapters, body.remove)
         except SupportbotError as exc:
@@ -496,11 +509,22 @@ def create_app(
         return ModelList(data=[ModelCard(created=engine.created, **m) for m in engine.models()])
 
     app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
-    app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or []))
+    app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or [], admin_keys or []))
     routes = {r.path for r in app.routes if hasattr(r, "path")}
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     _publish_limits(app, cfg.limits.max_new_tokens)
     return app
+
+
+def _reload_roots(cfg: ServeConfig) -> list[Path]:
+    """Folders /admin/reload may load adapters from: the registry, serve.reload_dirs, serve.adapters' folders."""
+    from supportbot.registry import default_root
+
+    roots = [default_root(), *map(Path, cfg.reload_dirs)]
+    roots += [
+        Path(spec).expanduser().parent for spec in cfg.adapters.values() if not spec.startswith("registry:")
+    ]
+    return [r.resolve() for r in roots]
 
 
 TOKEN_BUDGET_FIELDS = ("max_new_tokens", "max_tokens", "max_completion_tokens")
@@ -525,13 +549,14 @@ def _publish_limits(app: FastAPI, max_new_tokens: int) -> None:
 
 def build_app(root_cfg: Any) -> FastAPI:
     """Load keys, guardrails, request log and the engine named by a full supportbot config; build the app."""
-    from supportbot.serve.auth import load_keys
+    from supportbot.serve.auth import load_admin_keys, load_keys
     from supportbot.serve.engine import HFEngine
     from supportbot.serve.request_log import RequestLog
 
     cfg: ServeConfig = root_cfg.serve
     _setup_logging(cfg.log_level)
     keys = load_keys(cfg)
+    admin_keys = load_admin_keys(cfg)
     Guardrails(cfg.guardrails)  # fails fast on a missing PII module
     troubleshooter = Troubleshooter.load(root_cfg)  # a missing/stale index fails before the model loads
     if cfg.backend == "vllm":
@@ -558,7 +583,9 @@ def build_app(root_cfg: Any) -> FastAPI:
         from supportbot.retrieval.context import ContextRetriever
 
         retriever = ContextRetriever(cfg.context)  # builds a missing index from the KB
-    return create_app(engine, cfg, root_cfg.generation, keys, request_log, troubleshooter, retriever)
+    return create_app(
+        engine, cfg, root_cfg.generation, keys, request_log, troubleshooter, retriever, admin_keys
+    )
 
 
 def _setup_logging(level: str) -> None:

@@ -125,6 +125,16 @@ class ServeConfig(StrictModel):
     backend: Literal["hf", "vllm"] = "hf"
     api_keys_env: str = Field("SUPPORTBOT_API_KEYS", description="Env var holding comma-separated keys.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (# comments).")
+    admin_keys_env: str = Field(
+        "SUPPORTBOT_ADMIN_KEYS", description="Env var holding comma-separated admin keys (/admin/* routes)."
+    )
+    admin_keys_file: str | None = Field(
+        None, description="File with one admin key per line; no admin key: /admin off."
+    )
+    reload_dirs: list[str] = Field(
+        default_factory=list,
+        description="Folders /admin/reload may load adapters from, besides the registry and serve.adapters' folders.",
+    )
     adapters: dict[str, str] = Field(
         default_factory=dict, description="Model name -> LoRA adapter dir or run dir, served beside the base."
     )
