@@ -43,7 +43,7 @@ def check_version(version: str) -> str:
 
 def sha256_tree(root: Path) -> dict[str, str]:
     """sha256 of every file under `root`, by POSIX path relative to it."""
-    from supportbot.train.checkpoints import sha256_file
+    from supportbot.data.manifest import sha256_file
 
     return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -112,21 +112,14 @@ class Registry:
 
     def verify(self, entry: RegistryEntry) -> Path:
         """The entry's directory after checking every file against the sha256 recorded at export."""
-        path = self.version_dir(entry)
-        recorded = entry.extra.get("sha256")
-        if not recorded:
-            return path  # exported before hashes were recorded
-        for rel, digest in recorded.items():
-            f = path / rel
-            if not f.is_file():
-                raise RegistryError(f"{f}: missing from {entry.name}@{entry.version} (recorded at export)")
-            from supportbot.train.checkpoints import sha256_file
+        from supportbot.data.manifest import first_mismatch
 
-            if sha256_file(f) != digest:
-                raise RegistryError(
-                    f"{f}: sha256 does not match the one recorded at export of {entry.name}@{entry.version} "
-                    "(modified or corrupted); re-export it"
-                )
+        path = self.version_dir(entry)
+        problem = first_mismatch(
+            path, entry.extra.get("sha256") or {}
+        )  # none recorded: exported before hashes
+        if problem:
+            raise RegistryError(f"{problem} in {entry.name}@{entry.version}; re-export it")
         return path
 
     # -- index -----------------------------------------------------------------------------------------
@@ -471,7 +464,7 @@ def export_run(
     The model card and index carry the headline metrics of the run's newest eval under `results_root`.
     """
 
-    from supportbot.models import adapter_base_model, load_model
+    from supportbot.models import adapter_base_model
 
     check_version(version)
     check_name(name)
@@ -503,9 +496,7 @@ def export_run(
     registry.root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".export-{name}-{version}-", dir=registry.root))
     try:
-        _write_version(
-            staging, entry, adapter_dir, base, version, resolved, manifest, merge, gguf, load_model
-        )
+        _write_version(staging, entry, adapter_dir, resolved, manifest, merge, gguf)
         entry.extra["sha256"] = sha256_tree(staging)
         with registry.locked():
             final = registry.root / entry.path
@@ -526,24 +517,21 @@ def _write_version(
     target: Path,
     entry: RegistryEntry,
     adapter_dir: Path,
-    base: str,
-    version: str,
     resolved: dict[str, Any],
     manifest: dict[str, Any],
     merge: bool,
     gguf: bool,
-    load_model: Any,
 ) -> None:
     """Write the adapter, tokenizer, model card and (optionally) merged weights of a version into `target`."""
     import yaml
 
-    from supportbot.models import adapter_context
+    from supportbot.models import adapter_context, load_model
 
     lm = load_model(str(adapter_dir))
     lm.model.save_pretrained(target, safe_serialization=True)
     lm.tokenizer.save_pretrained(target)
     lm.model.generation_config.save_pretrained(target)
-    meta: dict[str, Any] = {"base_model": base, "version": version}
+    meta: dict[str, Any] = {"base_model": entry.base_model, "version": entry.version}
     trained_context = adapter_context(str(adapter_dir))
     if trained_context is not None:  # eval and chat prompt the exported adapter the way it was trained
         meta["context"] = trained_context

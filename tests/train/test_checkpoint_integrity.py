@@ -8,7 +8,7 @@ import pytest
 
 from supportbot.train.checkpoints import CHECKSUMS, best_good_checkpoint, checksum_problem
 from supportbot.train.run import train
-from supportbot.train.rundir import latest_checkpoint
+from supportbot.train.rundir import RunDir, latest_checkpoint
 
 from .conftest import tiny_overrides, write_splits
 
@@ -56,11 +56,8 @@ def test_a_corrupted_checkpoint_is_never_resumed_from_or_picked_as_best(run, tmp
     assert picked[1]["eval_loss"] >= entry["eval_loss"]
     assert any(best.name in m and "adapter_model.safetensors" in m for m in messages)
 
-    class Run:
-        checkpoints = ckpts
-
     _flip(ckpts / "checkpoint-12" / "optimizer.pt", offset=100)
-    newest = latest_checkpoint(Run, messages.append)
+    newest = latest_checkpoint(RunDir(tmp_path), messages.append)
     assert newest is not None and newest.name != "checkpoint-12"
     assert "checkpoint-12" in messages[-1] and "corrupted" in messages[-1]
 

@@ -21,6 +21,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def first_mismatch(root: Path, recorded: dict[str, str]) -> str | None:
+    """The first file under `root` that is missing or whose sha256 differs from `recorded` (None: all match)."""
+    for rel, digest in recorded.items():
+        f = root / rel
+        if not f.is_file():
+            return f"{f}: missing (its sha256 was recorded)"
+        if sha256_file(f) != digest:
+            return f"{f}: sha256 does not match the one recorded (modified or corrupted)"
+    return None
+
+
 def dataset_hash(file_hashes: dict[str, str]) -> str:
     """One hash over the split files' hashes (name-ordered): equal iff every split file is identical."""
     text = "".join(f"{name}\t{digest}\n" for name, digest in sorted(file_hashes.items()))

@@ -6,7 +6,6 @@ picked as the best adapter; the next good one is used, with a message naming the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -15,19 +14,12 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from supportbot.data.manifest import first_mismatch, sha256_file
+
 CHECKSUMS = "supportbot-checksums.json"
 # What a resume or the best adapter reads; trainer_state.json is left out as the Trainer rewrites it.
 CHECKED = ("adapter_model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth", "scaler.pt")
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _checked_files(ckpt: Path) -> list[Path]:
@@ -53,13 +45,8 @@ def checksum_problem(ckpt: Path) -> str | None:
         sums = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         return f"{path}: unreadable checksum file ({exc})"
-    for name, digest in sums.items():
-        f = ckpt / name
-        if not f.is_file():
-            return f"{f}: missing (listed in {CHECKSUMS})"
-        if sha256_file(f) != digest:
-            return f"{f}: sha256 does not match the one recorded at save (corrupted)"
-    return None
+    problem = first_mismatch(ckpt, sums)
+    return f"{problem} since the save" if problem else None
 
 
 class ChecksumCallback(TrainerCallback):

@@ -102,21 +102,20 @@ RESUME_NEWEST = "newest"  # what `--resume` with no value means: the newest unfi
 
 
 def newest_unfinished_run(output_dir: str | Path) -> RunDir:
-    """The newest run under `output_dir` that did not complete and has a checkpoint (`--resume` alone)."""
+    """The newest run under `output_dir` that did not complete and has a checkpoint (`--resume` alone).
+
+    Run ids start with their creation time, so name order is age order.
+    """
     root = Path(output_dir)
-    candidates = []
     for d in sorted(root.glob("*"), reverse=True) if root.is_dir() else []:
         if d.is_symlink() or not (d / RUN_MANIFEST).is_file():
             continue
         run = RunDir(d.resolve())
-        status = run.read_manifest().get("status")
-        if status != "completed" and latest_checkpoint(run) is not None:
-            candidates.append((run.read_manifest().get("started") or "", d.name, run))
-    if not candidates:
-        raise ConfigError(
-            f"--resume: no unfinished run with a checkpoint under {root}/; name one: --resume RUN_DIR"
-        )
-    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+        if run.read_manifest().get("status") != "completed" and latest_checkpoint(run) is not None:
+            return run
+    raise ConfigError(
+        f"--resume: no unfinished run with a checkpoint under {root}/; name one: --resume RUN_DIR"
+    )
 
 
 def latest_checkpoint(run: RunDir, warn: Callable[[str], None] = print) -> Path | None:

@@ -50,6 +50,14 @@ class Turn:
     text: str
 
 
+def _role(roles: dict[str, str], value: Any, where: str) -> str:
+    """Our role for an export's role name, else a RecordError listing the known names."""
+    role = roles.get(str(value or "").lower())
+    if role is None:
+        raise RecordError(f"{where}: unknown role {value!r} (known: {', '.join(sorted(roles))})")
+    return role
+
+
 def _content_text(content: Any, where: str, ctx: ReadContext) -> str:
     """The text of an OpenAI `content`: a string, null, or a list of parts whose text parts are joined."""
     if content is None:
@@ -97,10 +105,7 @@ def _openai_turns(items: Any, ctx: ReadContext) -> list[Turn]:
         where = f"messages[{i}]"
         if not isinstance(msg, dict):
             raise RecordError(f"{where}: expected an object with 'role' and 'content'")
-        role = OPENAI_ROLES.get(str(msg.get("role", "")).lower())
-        if role is None:
-            known = ", ".join(sorted(OPENAI_ROLES))
-            raise RecordError(f"{where}.role: unknown role {msg.get('role')!r} (known: {known})")
+        role = _role(OPENAI_ROLES, msg.get("role"), f"{where}.role")
         text = _content_text(msg.get("content"), f"{where}.content", ctx)
         calls = msg.get("tool_calls") or msg.get("function_call")
         if role == "assistant" and calls:
@@ -123,10 +128,7 @@ def _sharegpt_turns(items: Any) -> list[Turn]:
     for i, turn in enumerate(items):
         if not isinstance(turn, dict):
             raise RecordError(f"conversations[{i}]: expected an object with 'from' and 'value'")
-        role = SHAREGPT_ROLES.get(str(turn.get("from", "")).lower())
-        if role is None:
-            known = ", ".join(sorted(SHAREGPT_ROLES))
-            raise RecordError(f"conversations[{i}].from: unknown role {turn.get('from')!r} (known: {known})")
+        role = _role(SHAREGPT_ROLES, turn.get("from"), f"conversations[{i}].from")
         text = turn.get("value")
         if not isinstance(text, str):
             raise RecordError(f"conversations[{i}].value: expected text, got {type(text).__name__}")
