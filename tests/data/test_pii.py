@@ -65,3 +65,53 @@ def test_company_address_is_kept_by_the_allow_list_and_configurable():
 
 def test_find_pii_counts_without_changing_text():
     assert find_pii("a@b.com, c@d.org, ABCDE1234F") == {"EMAIL": 2, "PAN": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "counts"),
+    [
+        ("qty 5 4111 1111 1111 1111 ok", "qty 5 [CARD] ok", {"CARD": 1}),
+        ("card 4111-1111-1111-1111 and 5", "card [CARD] and 5", {"CARD": 1}),
+        ("amex 3782 822463 10005 used", "amex [CARD] used", {"CARD": 1}),
+        ("card 41 11 11 11 11 11 11 11", "card [CARD]", {"CARD": 1}),
+        ("call 415.555.0100 now", "call [PHONE] now", {"PHONE": 1}),
+        ("call 415 555 0100 now", "call [PHONE] now", {"PHONE": 1}),
+        ("call 1-415-555-0100 now", "call [PHONE] now", {"PHONE": 1}),
+        ("call (415)555-0100", "call [PHONE]", {"PHONE": 1}),
+        ("pay to ravi.k@okaxis please", "pay to [UPI] please", {"UPI": 1}),
+        ("VPA 9876543210@ybl failed", "VPA [UPI] failed", {"UPI": 1}),
+        ("card 4111 1111 1111 1111 cvv 123", "card [CARD] cvv [CVV]", {"CARD": 1, "CVV": 1}),
+        ("card 4111111111111111, 12/27, 123", "card [CARD], 12/27, [CVV]", {"CARD": 1, "CVV": 1}),
+        ("my CVV is 4821", "my CVV is [CVV]", {"CVV": 1}),
+        ("IBAN GB82 WEST 1234 5698 7654 32 rejected", "IBAN [IBAN] rejected", {"IBAN": 1}),
+        ("to DE89370400440532013000.", "to [IBAN].", {"IBAN": 1}),
+        ("SSN 123-45-6789 on file", "SSN [SSN] on file", {"SSN": 1}),
+    ],
+)
+def test_more_pii_is_caught_in_the_groupings_people_write(text, expected, counts):
+    assert scrub_pii(text) == (expected, counts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "qty 5 4111 1111 1111 1112 (fails Luhn)",  # a card-shaped number that is not a card
+        "release 2024.05.01 and version 10.2.3.4567",
+        "order 415.555.010 and ticket 123.456.7890.1",
+        "the CVV is the 3-digit code on the back",
+        "IBAN GB00 WEST 1234 5698 7654 32 fails mod 97",
+        "ids 000-12-3456, 666-12-3456, 912-34-5678 and 123-00-4567 are not SSNs",
+        "date 2024-01-15, range 100-200-3000",
+        "mention @support or email support@novapay.example",
+        "meet me @ 5pm, ratio 3@4",
+    ],
+)
+def test_look_alikes_of_the_new_types_are_kept(text):
+    assert scrub_pii(text) == (text, {})
+
+
+def test_iban_checksum():
+    from supportbot.data.pii import iban_ok
+
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and iban_ok("de89370400440532013000")
+    assert not iban_ok("GB83 WEST 1234 5698 7654 32")
