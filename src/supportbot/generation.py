@@ -25,6 +25,7 @@ class Generation:
     tokens_out: int
     latency_s: float
     finish_reason: str  # "stop" (end of turn) or "length"
+    deadline_cut: bool = False  # serving: the generation deadline ended it ("length"), the text is partial
 
 
 def build_messages(question: str, system_prompt: str | None, history: Messages | None = None) -> Messages:

@@ -181,6 +181,7 @@ def servers(serve_tmp: Path, adapters: dict[str, Path]) -> dict[str, Server]:
         "serve": {
             "api_keys_env": "SUPPORTBOT_TEST_TIGHT_KEYS",
             "max_queue": 1,
+            "max_queue_wait_s": 0.5,
             "request_timeout_s": 0.75,
             "batching": {"enabled": False},
             "limits": {"max_new_tokens": 512},
@@ -209,5 +210,6 @@ def server(servers: dict[str, Server]) -> Server:
 
 @pytest.fixture(scope="session")
 def tight_server(servers: dict[str, Server]) -> Server:
-    """A server (in a thread of the test process) with a one-slot queue, no batching and a 0.75 s timeout."""
+    """A server (in a thread of the test process) with a one-slot queue, 0.5 s queue wait, no batching and a
+    0.75 s generation deadline."""
     return servers["tight"]

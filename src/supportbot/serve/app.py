@@ -58,8 +58,10 @@ from supportbot.serve.troubleshoot import Troubleshooter, redact_response, refus
 
 log = logging.getLogger("supportbot.serve")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 503, 504)
+    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 503)
 }
+DEADLINE_HEADER = "X-Supportbot-Deadline"  # "generation": serve.request_timeout_s cut the answer short
+GENERATION_ROUTES = ("/generate", "/v1/chat/completions", "/v1/troubleshoot")
 TROUBLESHOOT_HEADERS = {
     "X-Supportbot-Retrieved": {"description": "Retrieved chunk ids, best first (comma-separated)."},
     "X-Supportbot-Attempts": {"description": "Generations made: 1, or 2 when the repair retry was used."},
@@ -146,6 +148,7 @@ class _Service:
                         "adapter": self.engine.adapter_dir(adapter),
                         "request": req.model_dump(exclude_none=True, mode="json"),
                         "response": gen.text,
+                        "outcome": extra.get("outcome") or _outcome(gen, extra),
                         "finish_reason": extra.get("finish_reason", gen.finish_reason),
                         "latency_ms": round(gen.latency_s * 1000, 2),
                         "tokens_in": gen.tokens_in,
@@ -156,6 +159,26 @@ class _Service:
                 )
             except Exception:  # a logging failure must not fail the request
                 log.exception("request log write failed")
+
+    def log_rejected(self, route: str, exc: APIError) -> None:
+        """Write the request log line of a generation request answered with an error (429, 499, 4xx)."""
+        if self.log_fn is None or route not in GENERATION_ROUTES or isinstance(exc, InvalidModelOutput):
+            return  # (an invalid troubleshoot answer is logged by its route, with the errors)
+        outcome = {429: "rejected", 499: "cancelled"}.get(exc.status, "error")
+        try:
+            self.log_fn(
+                {"route": route, "outcome": outcome, "status": exc.status, "error": exc.code or exc.type,
+                 "message": str(exc)}
+            )  # fmt: skip
+        except Exception:
+            log.exception("request log write failed")
+
+
+def _outcome(gen: Generation, extra: dict) -> str:
+    """The request log's outcome of an answered request."""
+    if extra.get("guardrail"):
+        return "guardrail"
+    return "deadline" if gen.deadline_cut else "ok"
 
 
 def _chat_messages(req: ChatCompletionRequest, system_prompt: str) -> Messages:
@@ -208,6 +231,7 @@ def create_app(
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
+        svc.log_rejected(request.url.path, exc)
         return JSONResponse(api_error_payload(exc), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -254,7 +278,7 @@ def create_app(
         return ModelList(data=[ModelCard(created=engine.created, **m) for m in engine.models()])
 
     @app.post("/generate", response_model=GenerateResponse, responses=ERRORS, tags=["generate"])
-    async def generate(req: GenerateRequest) -> GenerateResponse:
+    async def generate(req: GenerateRequest, request: Request, response: Response) -> GenerateResponse:
         """Answer one prompt (with the configured system prompt)."""
         user, chunk_ids = await svc.with_context(req.prompt)
         messages = build_messages(user, gen.system_prompt)
@@ -263,8 +287,9 @@ def create_app(
         if refusal is not None:
             result = Generation(refusal.message, n_prompt, 0, 0.0, "guardrail")
         else:
-            result = await engine.generate(params)
+            result = await engine.generate(params, request.is_disconnected)
             result.text = svc.guard.redact_output(result.text)
+            _mark_deadline(response, result)
         svc.finish("/generate", public, params.adapter, req, result, {"guardrail": refusal and refusal.rule})
         return GenerateResponse(
             text=result.text,
@@ -284,7 +309,7 @@ def create_app(
         responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
         tags=["openai"],
     )
-    async def chat_completions(req: ChatCompletionRequest) -> Any:
+    async def chat_completions(req: ChatCompletionRequest, request: Request, response: Response) -> Any:
         """OpenAI-compatible chat completion; `stream: true` answers with server-sent events."""
         unsupported = req.unsupported_field()
         if unsupported is not None:
@@ -300,12 +325,13 @@ def create_app(
         refusal = svc.guard.check_input([m.text() for m in req.messages if m.role == "user"])
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if req.stream:
-            return await _stream(req, params, public, n_prompt, refusal, cid, created)
+            return await _stream(req, request, params, public, n_prompt, refusal, cid, created)
         if refusal is not None:
             result, finish = Generation(refusal.message, n_prompt, 0, 0.0, "content_filter"), "content_filter"
         else:
-            result = await engine.generate(params)
+            result = await engine.generate(params, request.is_disconnected)
             result.text, finish = svc.guard.redact_output(result.text), result.finish_reason
+            _mark_deadline(response, result)
         svc.finish(
             "/v1/chat/completions",
             public,
@@ -328,6 +354,7 @@ def create_app(
 
     async def _stream(
         req: ChatCompletionRequest,
+        request: Request,
         params: Params,
         public: str,
         n_prompt: int,
@@ -335,7 +362,8 @@ def create_app(
         cid: str,
         created: int,
     ) -> StreamingResponse:
-        handle = None if refusal is not None else await engine.stream(params)  # 429/504 raised before headers
+        # a 429 (or the client leaving while queued) is answered before the headers
+        handle = None if refusal is not None else await engine.stream(params, request.is_disconnected)
 
         def chunk(delta: dict, finish: str | None = None) -> str:
             choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
@@ -349,9 +377,25 @@ def create_app(
                 }
             )
 
+        text = StreamText(svc.guard, params.stop)
+        logged = False
+
+        def log_once(result: Generation, extra: dict) -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                svc.finish("/v1/chat/completions", public, params.adapter, req, result, extra)
+
         async def events() -> AsyncIterator[str]:
+            try:
+                async for event in answer():
+                    yield event
+            finally:  # the client left mid-stream (the handle halts the job): log it as cancelled
+                partial = Generation(text.text().strip(), n_prompt, 0, 0.0, "cancelled")
+                log_once(partial, {"outcome": "cancelled"})
+
+        async def answer() -> AsyncIterator[str]:
             yield chunk({"role": "assistant", "content": ""})
-            text = StreamText(svc.guard, params.stop)
             if handle is None:
                 result = Generation(refusal.message, n_prompt, 0, 0.0, "content_filter")
                 yield chunk({"content": refusal.message})
@@ -392,11 +436,8 @@ def create_app(
                         "usage": usage,
                     }
                 )
+            log_once(result, {"guardrail": refusal and refusal.rule, "finish_reason": finish})
             yield "data: [DONE]\n\n"
-            svc.finish(
-                "/v1/chat/completions", public, params.adapter, req, result,
-                {"guardrail": refusal and refusal.rule, "finish_reason": finish},
-            )  # fmt: skip
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
@@ -514,6 +555,12 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     _publish_limits(app, cfg.limits.max_new_tokens)
     return app
+
+
+def _mark_deadline(response: Response, result: Generation) -> None:
+    """Say in a header when the generation deadline, not the token budget, ended the answer."""
+    if result.deadline_cut:
+        response.headers[DEADLINE_HEADER] = "generation"
 
 
 def _reload_roots(cfg: ServeConfig) -> list[Path]:

@@ -140,7 +140,20 @@ class ServeConfig(StrictModel):
     )
     default_model: str | None = Field(None, description="Model used when a request names none.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
-    request_timeout_s: float = Field(60.0, gt=0.0, description="Longer requests are cancelled with 504.")
+    request_timeout_s: float = Field(
+        60.0,
+        gt=0.0,
+        description="Generation time of one request, counted from when it is scheduled (queue wait not "
+        "included); at it the text so far is returned with finish_reason 'length' and the header "
+        "X-Supportbot-Deadline: generation.",
+    )
+    max_queue_wait_s: float = Field(
+        30.0,
+        gt=0.0,
+        description="Admission control: a request whose estimated queue wait (requests ahead / batch size x "
+        "recent batch time) passes this gets 429 + Retry-After at once; one still queued at it gets 429 then. "
+        "An answered request therefore arrives within max_queue_wait_s + request_timeout_s.",
+    )
     max_queue: int = Field(64, ge=1, description="Waiting requests beyond this get 429 + Retry-After.")
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)

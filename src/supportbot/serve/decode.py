@@ -29,8 +29,10 @@ class Job:
     adapter: str | None = None  # public adapter name; None = base
     guide: Callable[[], Any] | None = None  # guided decoding: makes this row's grammar (grounded/guided.py)
     stream: bool = False
-    deadline: float = math.inf  # time.monotonic() after which generation stops
-    halt: bool = False  # set from the event loop: timed out, client gone, or stop string seen
+    deadline: float = math.inf  # time.monotonic() after which generation stops (set when scheduled)
+    queued_at: float = field(default_factory=time.monotonic)
+    started: bool = False  # set by the worker when it takes the job off the queue
+    halt: bool = False  # set from the event loop: client gone, withdrawn, or stop string seen
     timed_out: bool = False  # set by the worker when the deadline cut generation short
     future: Future = field(default_factory=Future)
     sink: Callable[[str, Any], None] | None = None  # stream events: ("start"|"text"|"done"|"error", payload)
@@ -108,7 +110,8 @@ def run_batch(lm: LoadedModel, jobs: list[Job], base: GenerationConfig) -> list[
             text = text.strip()
             tokens_out = len(lm.tokenizer.encode(text, add_special_tokens=False))
         finish = "stop" if (cut is not None or hit) else "length"
-        results.append(Generation(text, int(mask.sum()), tokens_out, latency, finish))
+        cut_short = job.timed_out and finish == "length"
+        results.append(Generation(text, int(mask.sum()), tokens_out, latency, finish, cut_short))
     return results
 
 
@@ -141,4 +144,5 @@ def run_stream(lm: LoadedModel, job: Job, base: GenerationConfig) -> Generation:
     cut = next((i for i, t in enumerate(new) if t in stops), None)
     tokens_out = len(new) if cut is None else cut + 1
     finish = "stop" if cut is not None else "length"
-    return Generation("", prompt_len, tokens_out, time.perf_counter() - started, finish)
+    cut_short = job.timed_out and finish == "length"
+    return Generation("", prompt_len, tokens_out, time.perf_counter() - started, finish, cut_short)

@@ -2,8 +2,12 @@
 
 The event loop never runs the model: requests become `Job`s, the worker groups compatible ones
 (same adapter and sampling settings) for up to `batching.max_wait_ms` or `batching.max_batch` jobs,
-and results come back through futures (or a per-stream event queue). A full queue raises QueueFull
-(429 + Retry-After); a job past `request_timeout_s` is halted mid-generation and raises Timeout (504).
+and results come back through futures (or a per-stream event queue).
+
+Load is shed early: a request whose estimated queue wait passes `max_queue_wait_s` (or that finds the
+queue full) gets 429 + Retry-After at once, and one still queued at `max_queue_wait_s` is withdrawn with
+429. A scheduled job gets `request_timeout_s` of generation; at that deadline its partial text comes back
+with finish_reason "length". A client that disconnects halts its job, queued or running.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import InvalidStateError
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +29,12 @@ from supportbot.generation import Generation, Messages
 from supportbot.models import LoadedModel, adapter_base_model, load_model, resolve_adapter_dir
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.decode import Job, run_batch, run_stream
-from supportbot.serve.errors import ModelNotFound, NotReady, QueueFull, Timeout
+from supportbot.serve.errors import ClientGone, ModelNotFound, NotReady, Overloaded
 
 log = logging.getLogger("supportbot.serve")
 TUNED_NAME = "tuned"
+DisconnectCheck = Callable[[], Awaitable[bool]]
+DISCONNECT_POLL_S = 0.1
 
 
 @dataclass
@@ -118,6 +124,7 @@ class HFEngine:
         self._cv = threading.Condition()
         self._closing = False
         self._batch_seconds = 1.0
+        self._busy = 0  # 1 while the worker runs a batch (counts in the wait estimate)
         self.on_batch: Callable[[int, float], None] | None = None
         self._worker = threading.Thread(target=self._run, name="supportbot-engine", daemon=True)
         self._worker.start()
@@ -177,54 +184,101 @@ class HFEngine:
             adapter=p.adapter,
             guide=p.guide,
             stream=stream,
-            deadline=time.monotonic() + self.cfg.request_timeout_s,
         )
+
+    def estimated_wait_s(self, ahead: int | None = None) -> float:
+        """Expected queue wait of a request arriving now: the batches ahead of it (plus the running one)
+        times the recent batch time."""
+        ahead = len(self._pending) if ahead is None else ahead
+        per_batch = self.cfg.batching.max_batch if self.cfg.batching.enabled else 1
+        return (ahead // per_batch + self._busy) * self._batch_seconds
+
+    def _overloaded(self, why: str, wait_s: float) -> Overloaded:
+        retry = math.ceil(max(wait_s - self.cfg.max_queue_wait_s, 0.0) + self._batch_seconds)
+        return Overloaded(f"{why}; retry later", headers={"Retry-After": str(min(max(retry, 1), 120))})
 
     def _enqueue(self, job: Job, bounded: bool = True) -> None:
         if not self.ready:
             raise NotReady("the model is not loaded")
         with self._cv:
-            if bounded and len(self._pending) >= self.cfg.max_queue:
-                per_batch = max(1, self.cfg.batching.max_batch if self.cfg.batching.enabled else 1)
-                wait = math.ceil(self._batch_seconds * (len(self._pending) / per_batch + 1))
-                raise QueueFull(
-                    f"the generation queue is full ({self.cfg.max_queue} waiting); retry later",
-                    headers={"Retry-After": str(min(max(wait, 1), 120))},
-                )
+            if bounded:
+                wait = self.estimated_wait_s()
+                if len(self._pending) >= self.cfg.max_queue:
+                    raise self._overloaded(
+                        f"the generation queue is full ({self.cfg.max_queue} waiting)", wait
+                    )
+                if wait > self.cfg.max_queue_wait_s:
+                    raise self._overloaded(
+                        f"the server is overloaded: estimated queue wait {wait:.1f}s exceeds "
+                        f"serve.max_queue_wait_s={self.cfg.max_queue_wait_s:g}",
+                        wait,
+                    )
             self._pending.append(job)
             self._cv.notify()
 
-    def _timeout(self, job: Job) -> Timeout:
-        job.halt = True
-        return Timeout(f"generation took longer than {self.cfg.request_timeout_s:g}s and was cancelled")
+    def _withdraw(self, job: Job, halt_running: bool = True) -> bool:
+        """Take a job that has not started off the queue (True); a running one is asked to halt when
+        `halt_running` (False)."""
+        with self._cv:
+            if not job.started and job in self._pending:
+                self._pending.remove(job)
+                job.halt = True
+                return True
+            job.halt = job.halt or halt_running
+            return False
 
-    async def generate(self, p: Params) -> Generation:
-        """Generate one answer off the event loop (429 when the queue is full, 504 past the deadline)."""
+    async def _await_job(
+        self, job: Job, started: Awaitable[Any], disconnected: DisconnectCheck | None
+    ) -> Any:
+        """Wait for `started` (the result, or the stream's first event) while watching the queue wait
+        and the client: 429 when still queued at max_queue_wait_s, ClientGone when the client leaves."""
+        loop = asyncio.get_running_loop()
+        waiter = asyncio.ensure_future(started)
+        watcher = asyncio.ensure_future(_watch(disconnected)) if disconnected is not None else None
+        queue_end = loop.time() + self.cfg.max_queue_wait_s
+        try:
+            while True:
+                pending = {waiter} if watcher is None else {waiter, watcher}
+                timeout = None if job.started else max(queue_end - loop.time(), 0.0)
+                done, _ = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if waiter in done:
+                    return waiter.result()
+                if watcher is not None and watcher in done:
+                    self._withdraw(job)
+                    raise ClientGone("the client disconnected; generation was halted")
+                if not job.started and self._withdraw(job, halt_running=False):
+                    raise self._overloaded(
+                        f"the request waited {self.cfg.max_queue_wait_s:g}s in the queue "
+                        "(serve.max_queue_wait_s) without being scheduled",
+                        self.estimated_wait_s(),
+                    )
+        except asyncio.CancelledError:
+            self._withdraw(job)
+            raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            if not waiter.done():
+                waiter.cancel()
+
+    async def generate(self, p: Params, disconnected: DisconnectCheck | None = None) -> Generation:
+        """Generate one answer off the event loop: 429 when overloaded, partial text at the deadline,
+        ClientGone (and the job halted) when `disconnected()` turns true."""
         job = self._job(p)
         self._enqueue(job)
-        waiter = asyncio.wrap_future(job.future)
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter), timeout=self.cfg.request_timeout_s)
-        except TimeoutError:
-            raise self._timeout(job) from None
-        except asyncio.CancelledError:
-            job.halt = True
-            raise
+        future = asyncio.wrap_future(job.future)
+        future.add_done_callback(_retrieve)
+        return await self._await_job(job, asyncio.shield(future), disconnected)
 
-    async def stream(self, p: Params) -> StreamHandle:
-        """Queue a streamed answer and wait until it starts (429/504 can still be answered then)."""
+    async def stream(self, p: Params, disconnected: DisconnectCheck | None = None) -> StreamHandle:
+        """Queue a streamed answer and wait until it starts (a 429 can still be answered then)."""
         job = self._job(p, stream=True)
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         job.sink = lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload))
         self._enqueue(job)
-        try:
-            kind, payload = await asyncio.wait_for(events.get(), timeout=self.cfg.request_timeout_s)
-        except TimeoutError:
-            raise self._timeout(job) from None
-        except asyncio.CancelledError:
-            job.halt = True
-            raise
+        job.future.add_done_callback(lambda f: f.exception())
+        kind, payload = await self._await_job(job, events.get(), disconnected)
         if kind == "error":
             raise payload
         return StreamHandle(job, events)
@@ -265,6 +319,7 @@ class HFEngine:
         for job in self._pending:
             fits = job.call is None and not job.stream and job.batch_key() == key
             if fits and len(batch) < self.cfg.batching.max_batch:
+                job.started = True
                 batch.append(job)
             else:
                 keep.append(job)
@@ -287,17 +342,27 @@ class HFEngine:
                 first = self._pending.popleft()
                 if not first.halt:
                     break
-                _settle(first, error=self._timeout(first))
+                _settle(first, error=NotReady("the server is shutting down"))
+            first.started = True
             if first.call is not None or first.stream or not self.cfg.batching.enabled:
-                return [first]
+                return self._schedule([first])
             batch = [first]
             until = time.monotonic() + self.batch_wait_s()
             while True:
                 self._take_compatible(batch)
                 remaining = until - time.monotonic()
                 if len(batch) >= self.cfg.batching.max_batch or remaining <= 0 or self._closing:
-                    return batch
+                    return self._schedule(batch)
                 self._cv.wait(remaining)
+
+    def _schedule(self, batch: list[Job]) -> list[Job]:
+        """Start the generation deadline of each job now, when it is scheduled (queue wait not counted)."""
+        deadline = time.monotonic() + self.cfg.request_timeout_s
+        for job in batch:
+            job.started = True
+            job.deadline = deadline
+        self._busy = 1
+        return batch
 
     def _run(self) -> None:
         while True:
@@ -317,10 +382,7 @@ class HFEngine:
                         first.sink("done", run_stream(self.lm, first, self.gen_cfg))
                     else:
                         for job, gen in zip(batch, run_batch(self.lm, batch, self.gen_cfg), strict=True):
-                            if job.timed_out:
-                                _settle(job, error=self._timeout(job))
-                            else:
-                                _settle(job, result=gen)
+                            _settle(job, result=gen)
                 elapsed = time.perf_counter() - started
                 self._batch_seconds = 0.8 * self._batch_seconds + 0.2 * elapsed
                 if self.on_batch is not None:
@@ -331,6 +393,20 @@ class HFEngine:
                     if job.sink is not None:
                         job.sink("error", exc)
                     _settle(job, error=exc)
+            finally:
+                self._busy = 0
+
+
+async def _watch(disconnected: DisconnectCheck) -> None:
+    """Return once the client has disconnected (polled: Starlette has no disconnect callback)."""
+    while not await disconnected():
+        await asyncio.sleep(DISCONNECT_POLL_S)
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Mark an abandoned job's error as seen, so asyncio does not log "exception was never retrieved"."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(job: Job, result: Any = None, error: BaseException | None = None) -> None:

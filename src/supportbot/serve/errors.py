@@ -87,6 +87,17 @@ class QueueFull(APIError):
     type = "rate_limit_error"
 
 
+class Overloaded(QueueFull):
+    """429: the estimated (or actual) queue wait passes serve.max_queue_wait_s; retry after the given seconds."""
+
+
+class ClientGone(APIError):
+    """499 (nginx's "client closed request"): the client disconnected; its generation was halted."""
+
+    status = 499
+    type = "cancelled"
+
+
 class Timeout(APIError):
     """504: generation took longer than serve.request_timeout_s and was cancelled."""
 
