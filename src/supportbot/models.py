@@ -237,6 +237,16 @@ def resolve_adapter_dir(path: str | Path) -> Path | None:
     return None
 
 
+def adapter_dir_of(spec: str) -> Path | None:
+    """The PEFT adapter dir a model spec names (run, adapter or checkpoint dir, `registry:NAME[@V]`), or None
+    when the spec is a base model (preset, hub id or full model dir)."""
+    if spec.startswith("registry:"):
+        from supportbot.registry import resolve_reference
+
+        return resolve_adapter_dir(resolve_reference(spec))
+    return resolve_adapter_dir(spec) if _looks_like_path(spec) else None
+
+
 def run_dir_of(adapter_dir: Path) -> Path | None:
     """The run dir an adapter dir belongs to: `runs/<id>/adapter` or `runs/<id>/checkpoints/checkpoint-N`."""
     for parent in (adapter_dir.parent, adapter_dir.parent.parent):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from supportbot.errors import ModelNotFoundError
-from supportbot.models import LoadedModel, adapter_base_model, resolve_adapter_dir
+from supportbot.models import LoadedModel, adapter_base_model, adapter_dir_of
 
 log = logging.getLogger("supportbot.serve")
 
@@ -33,7 +33,7 @@ class AdapterSet:
         from peft import PeftModel
 
         try:
-            adapter_dir = resolve_adapter_dir(source)
+            adapter_dir = adapter_dir_of(source)
         except (OSError, ValueError):  # e.g. a NUL byte in the path
             adapter_dir = None
         if adapter_dir is None:

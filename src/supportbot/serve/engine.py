@@ -26,7 +26,7 @@ from typing import Any
 
 from supportbot.config import GenerationConfig, ModelConfig
 from supportbot.generation import Generation, Messages
-from supportbot.models import LoadedModel, adapter_base_model, load_model, resolve_adapter_dir
+from supportbot.models import LoadedModel, adapter_base_model, adapter_dir_of, load_model
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.decode import Job, run_batch, run_stream
 from supportbot.serve.errors import ClientGone, ModelNotFound, NotReady, Overloaded
@@ -52,8 +52,9 @@ class Params:
 
 
 def split_model_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """A run/adapter dir becomes (its base model, {"tuned": dir}); anything else is a base model."""
-    found = resolve_adapter_dir(spec) if ("/" in spec or spec.startswith(".")) else None
+    """An adapter spec (run dir, adapter or checkpoint dir, `registry:NAME@V`) becomes (its base model,
+    {"tuned": spec}), so `base` stays the plain base; anything else is a base model."""
+    found = adapter_dir_of(spec)
     if found is None:
         return spec, {}
     return adapter_base_model(found), {TUNED_NAME: spec}
