@@ -58,7 +58,7 @@ from supportbot.serve.troubleshoot import Troubleshooter, redact_response, refus
 
 log = logging.getLogger("supportbot.serve")
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 503)
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 429, 503)
 }
 DEADLINE_HEADER = "X-Supportbot-Deadline"  # "generation": serve.request_timeout_s cut the answer short
 GENERATION_ROUTES = ("/generate", "/v1/chat/completions", "/v1/troubleshoot")

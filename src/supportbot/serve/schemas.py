@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-StopField = str | list[str] | None
+# Stop sequences: up to 4 strings of 1-64 characters, stated in the schema itself so the spec says what passes.
+StopString = Annotated[str, Field(min_length=1, max_length=64)]
+StopField = StopString | Annotated[list[StopString], Field(max_length=4)] | None
 HARD_MAX_TOKENS = 8192  # schema-level bound; the published spec shows the configured serve.limits instead
 GREEDY_BELOW = 1e-5  # a temperature below this decodes greedily (dividing logits by ~1e-38 overflows)
-
-
-def _check_stop(value: StopField) -> StopField:
-    """Stop sequences: up to 4 non-empty strings of at most 64 characters."""
-    items = [value] if isinstance(value, str) else (value or [])
-    if len(items) > 4:
-        raise ValueError("at most 4 stop sequences")
-    if any(not s or len(s) > 64 for s in items):
-        raise ValueError("each stop sequence must be 1 to 64 characters")
-    return value
 
 
 class GenerateRequest(BaseModel):
@@ -33,8 +25,6 @@ class GenerateRequest(BaseModel):
     stop: StopField = Field(None, description="Up to 4 strings that end the answer.")
     model: str | None = Field(None, description="Base name, 'base', or an adapter name (GET /v1/models).")
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
-
-    _stop = field_validator("stop")(_check_stop)
 
 
 class GenerateResponse(BaseModel):
@@ -113,8 +103,6 @@ class ChatCompletionRequest(BaseModel):
     response_format: dict[str, Any] | None = Field(
         None, description="Only {'type': 'text'}; for JSON answers use /v1/troubleshoot (guided JSON)."
     )
-
-    _stop = field_validator("stop")(_check_stop)
 
     def unsupported_field(self) -> tuple[str, str] | None:
         """The first field set to something supportbot does not do, and why (None: all supported)."""
