@@ -74,6 +74,7 @@ format: venv
 bench: setup data/processed/manifest.json
 	$(PY) bench/train_throughput.py $$([ $$(nproc) -ge 2 ] && echo --concurrent)
 	$(PY) bench/inference.py
+	$(PY) bench/overload.py
 	$(PY) bench/eval_cost.py --run
 
 clean:

@@ -181,3 +181,15 @@ def test_fused_lora_layer_checks_equal_gradients_and_times_each_shape(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["576->1536", "1536->576", "576->576"]
     assert all("peft" in line and "fused" in line for line in lines)
+
+
+def test_overload_sheds_load_at_4x_capacity_and_answers_every_request_in_time(tmp_path):
+    bench = load_bench("overload")
+    args = ["--multiples", "1", "4", "--duration", "3", "--max-new-tokens", "96", "--max-batch", "4"]
+    args += ["--capacity-requests", "8", "--max-queue-wait", "0.5", "--request-timeout", "2"]
+    report = bench.main([*TINY, *args, "--out", str(tmp_path)])
+    assert report["passed"]
+    overloaded = report["levels"]["4x"]
+    assert overloaded["lost"] == 0 and overloaded["5xx"] == 0 and overloaded["late_2xx"] == 0
+    assert overloaded["429"] > 0 and overloaded["2xx"] > 0  # shed some, served the rest
+    assert (tmp_path / "overload.md").read_text().count("| 4x |") == 1

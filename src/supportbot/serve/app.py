@@ -76,7 +76,8 @@ def _stops(stop: str | list[str] | None) -> list[str]:
 
 
 def _field(loc: tuple | list) -> str:
-    parts = [str(p) for p in loc]
+    # pydantic names the union member tried ("constrained-str", "list[constrained-str]"): not a field
+    parts = [str(p) for p in loc if not re.search(r"[-\[]", str(p))]
     return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "header") else parts) or "body"
 
 
@@ -455,7 +456,9 @@ def create_app(
         },
         tags=["grounded"],
     )
-    async def troubleshoot(req: TroubleshootRequest, model: str | None = None) -> JSONResponse:
+    async def troubleshoot(
+        req: TroubleshootRequest, request: Request, model: str | None = None
+    ) -> JSONResponse:
         """Grounded JSON answer from the knowledge base (schemas/troubleshoot_response.schema.json).
 
         Retrieves the top-k KB chunks for the user's state (and question), generates, validates against the
@@ -493,7 +496,7 @@ def create_app(
             adapter=adapter,
             guide=ts.guide(hits, budget),
         )
-        outcome = await ts.answer(engine, params, hits, retrieval_s)
+        outcome = await ts.answer(engine, params, hits, retrieval_s, request.is_disconnected)
         headers = outcome.headers(public)
         log_extra = {"retrieved": [h.chunk_id for h in hits], "attempts": outcome.attempts}
         if outcome.response is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -133,13 +134,19 @@ class Troubleshooter:
             return self.index.search(retrieval_query(request.user_state, request.query), self.k)
 
     async def answer(
-        self, engine: Any, params: Params, hits: list[Any], retrieval_s: float
+        self,
+        engine: Any,
+        params: Params,
+        hits: list[Any],
+        retrieval_s: float,
+        disconnected: Callable[[], Awaitable[bool]] | None = None,
     ) -> TroubleshootOutcome:
-        """Run grounded/enforce.py's enforcement loop with the engine (queue, batching, timeout) as the model."""
+        """Run grounded/enforce.py's enforcement loop with the engine (queue, batching, deadline) as the model;
+        `disconnected` halts it when the client leaves."""
         outcome = TroubleshootOutcome(hits, retrieval_s=retrieval_s)
 
         async def generate(messages: list[dict[str, str]]) -> str:
-            gen = await engine.generate(Params(**{**vars(params), "messages": messages}))
+            gen = await engine.generate(Params(**{**vars(params), "messages": messages}), disconnected)
             outcome.generations.append(gen)
             return gen.text
 
