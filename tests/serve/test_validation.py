@@ -25,7 +25,7 @@ CASES = [
     ("/generate", {"prompt": LONG_PROMPT}, 400, "prompt"),
     ("/v1/chat/completions", {"messages": []}, 422, "messages"),
     ("/v1/chat/completions", {"messages": [{"role": "robot", "content": "hi"}]}, 422, "messages.0.role"),
-    ("/v1/chat/completions", {"messages": MSG, "n": 2}, 422, "n"),
+    ("/v1/chat/completions", {"messages": MSG, "n": 0}, 422, "n"),
     ("/v1/chat/completions", {"messages": MSG, "max_tokens": 17}, 422, "max_tokens"),
     ("/v1/chat/completions", {"messages": MSG, "temperature": 3}, 422, "temperature"),
     ("/v1/chat/completions", {"messages": MSG * 9}, 422, "messages"),  # above max_messages (8)
@@ -68,6 +68,7 @@ def test_unknown_route_is_json_404(server: Server) -> None:
 
 
 UNSUPPORTED = [
+    ({"n": 2}, "n"),
     ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools"),
     ({"tool_choice": "required"}, "tool_choice"),
     ({"functions": [{"name": "f"}]}, "functions"),

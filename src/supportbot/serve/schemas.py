@@ -84,7 +84,7 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(None, ge=1, le=HARD_MAX_TOKENS)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
-    n: int = Field(1, ge=1, le=1, description="Only n=1 is supported (n > 1 is an error naming `n`).")
+    n: int = Field(1, ge=1, description="Only n=1 is supported (n > 1 is a 400 `unsupported_field`).")
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: StopField = None
@@ -106,6 +106,8 @@ class ChatCompletionRequest(BaseModel):
 
     def unsupported_field(self) -> tuple[str, str] | None:
         """The first field set to something supportbot does not do, and why (None: all supported)."""
+        if self.n > 1:
+            return "n", f"only one choice per request is generated (got n={self.n}); send n requests"
         if self.tools:
             return "tools", "tool calling is not supported"
         if self.functions:

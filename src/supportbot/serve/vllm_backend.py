@@ -168,8 +168,9 @@ class VllmEngine:
             raise Timeout(f"generation took longer than {self.cfg.request_timeout_s:g}s") from None
         return gen, first, started
 
-    async def generate(self, p: Params) -> Generation:
-        """One answer; 504 past the timeout."""
+    async def generate(self, p: Params, disconnected: Any = None) -> Generation:
+        """One answer; 504 past the timeout. (Not yet here: admission control, partial text at the deadline and
+        halting on `disconnected`, which the hf engine does; vLLM aborts a request whose task is cancelled.)"""
         self._inflight += 1
         try:
             handle = _Handle(*await self._start(p))
@@ -186,7 +187,7 @@ class VllmEngine:
         assert handle.result is not None
         return handle.result
 
-    async def stream(self, p: Params) -> _Handle:
+    async def stream(self, p: Params, disconnected: Any = None) -> _Handle:
         """A started stream."""
         return _Handle(*await self._start(p))
 
