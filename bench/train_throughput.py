@@ -47,6 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
 NAME = "train_throughput"
+BASELINES = ("baseline", "trl-packed")  # plain HF Trainer + padding; TRL SFTTrainer with packing
+TARGET_RATIO_TRL = 1.3  # issue 23: supportbot's step vs TRL's packed SFTTrainer at equal loss
+CONCURRENT_SIDES = ("baseline", "trl-packed", "supportbot")
+TRL_PAIR = ("trl-packed", "supportbot@trl")  # --concurrent on 2 CPUs: supportbot again, beside TRL
 TARGET_RATIO = 1.5
 # The loss curves count as equal when supportbot's val loss is not above the baseline's beyond noise: the 95%
 # interval of the paired per-example difference (supportbot - baseline, same val examples) reaches 0 or below,
@@ -229,6 +233,97 @@ def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_trl_packed(job: dict[str, Any]) -> dict[str, Any]:
+    """What a practitioner reaches for in 2026: TRL's SFTTrainer with packing=True (best-fit decreasing, which
+    makes it padding-free with position_ids) and completion_only_loss, on the same rendered rows (input_ids and
+    the assistant-token mask), the same LoRA config, lr, schedule, max_length, seed and rows per update."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from supportbot.models import load_base_model
+    from supportbot.train.callbacks import MetricsCallback, TokenCounter
+
+    if job["baseline_threads"]:
+        torch.set_num_threads(job["baseline_threads"])
+    t = job["train"]
+    lm = load_base_model(job["model"], dtype="float32", device="cpu")
+    lm.model.set_attn_implementation("sdpa")  # transformers' stock attention (flash-attn is CUDA-only)
+    tok = lm.tokenizer
+    data = Path(job["data_dir"])
+    train_rows = render_split(
+        data / "train.jsonl", tok, job["system_prompt"], t["max_length"], job["examples"]
+    )
+    val_rows = render_split(data / "val.jsonl", tok, job["system_prompt"], t["max_length"], job["max_val"])
+    dataset = Dataset.from_list(
+        [
+            {"input_ids": r.input_ids, "completion_mask": [int(x != -100) for x in r.labels]}
+            for r in train_rows
+        ]
+    )
+    lora = t["lora"]
+    peft_config = LoraConfig(
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+    counter = TokenCounter()
+
+    class CountingSFTTrainer(SFTTrainer):
+        def training_step(self, model, inputs, num_items_in_batch=None):  # type: ignore[override]
+            mask = inputs.get("attention_mask")
+            counter.tokens += int(mask.sum()) if mask is not None else inputs["input_ids"].numel()
+            return super().training_step(model, inputs, num_items_in_batch)
+
+    work = Path(job["work_dir"])
+    args = SFTConfig(
+        output_dir=str(work / "checkpoints"),
+        per_device_train_batch_size=t["micro_batch_size"],
+        gradient_accumulation_steps=t["grad_accum"],
+        learning_rate=t["lr"],
+        lr_scheduler_type=t["scheduler"],
+        warmup_ratio=t["warmup_ratio"],
+        weight_decay=t["weight_decay"],
+        max_grad_norm=t["max_grad_norm"],
+        num_train_epochs=1,
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        seed=t["seed"],
+        use_cpu=True,
+        dataloader_num_workers=0,
+        max_length=t["max_length"],
+        packing=True,
+        packing_strategy="bfd",
+        completion_only_loss=True,
+        bf16=job.get("bf16", False),
+    )
+    trainer = CountingSFTTrainer(
+        model=lm.model, args=args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
+    )
+    base_val = None
+    metrics_path = work / "metrics.jsonl"
+    trainer.add_callback(MetricsCallback(metrics_path, counter))
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mb()
+    return {
+        "threads": torch.get_num_threads(),
+        "train_seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak, 1),
+        "steps": read_metrics(metrics_path),
+        "real_tokens": counter.tokens,
+        "packed_rows": len(trainer.train_dataset),
+        "val": val_losses(trainer.model, val_rows, tok.pad_token_id),
+        "base_val": base_val,
+    }
+
+
 def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
     """supportbot.train.run.train() with the recipe's config, then the val loss of its adapter."""
     import torch
@@ -281,7 +376,8 @@ def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
 def worker(side: str, job_path: Path, out_path: Path) -> None:
     """Entry point of a side's subprocess: run it and write its result JSON."""
     job = json.loads(job_path.read_text())
-    result = run_baseline(job) if side == "baseline" else run_supportbot(job)
+    runner = {"baseline": run_baseline, "trl-packed": run_trl_packed}.get(side, run_supportbot)
+    result = runner(job)
     out_path.write_text(json.dumps(result))
 
 
@@ -362,7 +458,7 @@ def start_side(
         "TRANSFORMERS_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
-    kind = "baseline" if side == "baseline" else "supportbot"
+    kind = side if side in BASELINES else "supportbot"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, str(job_path), str(out_path)]
     pin = f" on CPU {cpu}" if cpu is not None else ""
     print(f"[{time.strftime('%H:%M:%S')}] {side}: training{pin} ...", flush=True)
@@ -482,7 +578,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 def markdown(report: dict[str, Any]) -> str:
     """The results file a person reads."""
-    sides, loss, d = report["sides"], report["loss"], report["data"]
+    sides, loss, d, trl = report["sides"], report["loss"], report["data"], report["loss_vs_trl"]
     rows = []
     for side, s in sides.items():
         cmp = s.get("loss_vs_baseline")
@@ -531,6 +627,11 @@ tokens/s = {report["ratio"]:.2f}x**; loss curves equal within noise: **{"yes" if
 (val loss per labelled token: base model {loss["base_val_loss"]}, baseline {loss["baseline_val_loss"]},
 supportbot {loss["supportbot_val_loss"]}).
 
+**supportbot ({report["trl_side_compared"]}) / TRL packed SFTTrainer real tokens/s = {report["ratio_vs_trl"]:.2f}x**;
+val loss vs TRL {trl["relative_difference"]:+.1%} {trl["paired_example_diff_95ci"]}, equal or lower within noise:
+**{"yes" if trl["equal_within_noise"] else "no"}** (target: >= {TARGET_RATIO_TRL}x with equal loss:
+{"met" if report["target_trl_met"] else "NOT met"}).
+
 All sides: the first {d["examples_rendered"]} examples of the train split ({d["real_tokens"]:,} real tokens,
 {d["labelled_tokens"]:,} labelled), one epoch, tokens/s measured after {report["warmup_steps"]} warm-up steps.
 Baseline padding: {sides["baseline"]["padding_share"]:.0%} of the tokens it computed were padding.
@@ -543,6 +644,12 @@ Equal loss: {loss["criterion"]}.
 
 def settings_line(side: str, job: dict[str, Any], result: dict[str, Any]) -> str:
     """What each side ran with, in a few words."""
+    if side == "trl-packed":
+        t = job["train"]
+        return (
+            f"TRL SFTTrainer, packing=True (bfd, padding-free), completion_only_loss, LoRA all layers, micro "
+            f"{t['micro_batch_size']} x accum {t['grad_accum']}, threads {result['threads']}"
+        )
     if side == "baseline":
         return (
             f"LoRA all layers, padded rows, micro {job['baseline_micro_batch']} x accum "
@@ -651,13 +758,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             return {**job, "overrides": job["overrides"] + job["variants"].get(side, [])}
 
         if args.concurrent:
-            pair = [s for s in ("baseline", "supportbot") if s not in results]
-            started = {
-                s: start_side(s, side_job(s), Path(tmp), cpu) for s, cpu in zip(pair, cpus, strict=False)
-            }
-            for s, (proc, out_path) in started.items():
-                results[s] = finish_side(s, proc, out_path, args.timeout)
-        for side in ["baseline", "supportbot", *variants]:
+            # with 2 CPUs, supportbot trains beside each baseline in turn (a second time beside TRL), so every
+            # ratio compares two sides that shared the machine's state; with 3+ CPUs all three run at once
+            groups = [CONCURRENT_SIDES] if len(cpus) >= 3 else [("baseline", "supportbot"), TRL_PAIR]
+            for group in groups:
+                todo = [s for s in group if s not in results]
+                started = {
+                    s: start_side(s, side_job(s), Path(tmp), cpu) for s, cpu in zip(todo, cpus, strict=False)
+                }
+                for s, (proc, out_path) in started.items():
+                    results[s] = finish_side(s, proc, out_path, args.timeout)
+        for side in ["baseline", "trl-packed", "supportbot", *variants]:
             if side not in results:
                 results[side] = run_side(side, side_job(side), Path(tmp), args.timeout)
     load_after = bl.load_average()
@@ -688,6 +799,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             sides[side]["loss_vs_baseline"] = compare_losses(plain.get("base_val"), plain["val"], r["val"])
     sides["baseline"]["padding_share"] = round(1 - plain["real_tokens"] / max(1, plain["computed_tokens"]), 4)
     ratio = sides["supportbot"]["ratio_vs_baseline"]
+    ours_vs_trl = "supportbot@trl" if "supportbot@trl" in sides else "supportbot"
+    ratio_trl = round(sides[ours_vs_trl]["tokens_per_s"] / sides["trl-packed"]["tokens_per_s"], 3)
+    loss_trl = compare_losses(None, results["trl-packed"]["val"], results[ours_vs_trl]["val"])
+    sides[ours_vs_trl]["ratio_vs_trl"] = ratio_trl
+    sides[ours_vs_trl]["loss_vs_trl"] = loss_trl
     report = {
         "benchmark": NAME,
         "command": bl.command_line(),
@@ -707,6 +823,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "target": TARGET_RATIO,
         "target_met": ratio >= TARGET_RATIO and sides["supportbot"]["loss_vs_baseline"]["equal_within_noise"],
         "loss": sides["supportbot"]["loss_vs_baseline"],
+        "ratio_vs_trl": ratio_trl,
+        "trl_side_compared": ours_vs_trl,
+        "target_trl": TARGET_RATIO_TRL,
+        "target_trl_met": ratio_trl >= TARGET_RATIO_TRL and loss_trl["equal_within_noise"],
+        "loss_vs_trl": loss_trl,
         "plot": f"{args.name}.png",
         "job": {k: v for k, v in job.items() if k not in ("work_dir", "system_prompt")},
         "raw": results,

@@ -42,7 +42,7 @@ def write_tiny_splits(root: Path, n_train: int = 16, n_val: int = 4) -> Path:
     return root
 
 
-def test_train_throughput_trains_both_sides_on_the_same_real_tokens_and_writes_json_md_and_plot(tmp_path):
+def test_train_throughput_trains_every_side_on_the_same_real_tokens_and_writes_json_md_and_plot(tmp_path):
     bench = load_bench("train_throughput")
     data = write_tiny_splits(tmp_path / "processed")
     out = tmp_path / "results"
@@ -60,13 +60,16 @@ def test_train_throughput_trains_both_sides_on_the_same_real_tokens_and_writes_j
         assert (out / f"train_throughput.{suffix}").is_file()
     assert json.loads((out / "train_throughput.json").read_text())["ratio"] == report["ratio"]
     real = report["data"]["real_tokens"]
-    for side in ("baseline", "supportbot"):
+    for side in ("baseline", "trl-packed", "supportbot"):
         s = report["sides"][side]
-        assert s["curve"][-1]["tokens_seen"] == real  # one epoch over the same examples on both sides
+        assert s["curve"][-1]["tokens_seen"] == real  # one epoch over the same examples on every side
         assert s["tokens_per_s"] > 0 and s["measured_steps"] == s["optimizer_steps"] - 1
         assert all(p["loss"] > 0 for p in s["curve"])
     assert "packing" in report["sides"]["supportbot"]["settings"]
     assert report["loss"]["val_examples"] == 4 and "equal_within_noise" in report["loss"]
+    assert report["ratio_vs_trl"] > 0 and report["loss_vs_trl"]["val_examples"] == 4
+    assert "TRL SFTTrainer, packing=True" in report["sides"]["trl-packed"]["settings"]
+    assert "TRL packed SFTTrainer" in (out / "train_throughput.md").read_text()
 
 
 def test_train_throughput_leaves_warm_up_steps_out_of_tokens_per_s():
