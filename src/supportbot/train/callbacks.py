@@ -47,12 +47,22 @@ def peak_memory_mb() -> float:
 
 
 class MetricsCallback(TrainerCallback):
-    """Enrich every log (tokens/s, memory, perplexity) and append it to metrics.jsonl; runs before TensorBoard."""
+    """Enrich every log (tokens/s, MFU, memory, perplexity) and append it to metrics.jsonl; runs before
+    TensorBoard."""
 
-    def __init__(self, path: Path | None, counter: TokenCounter, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        counter: TokenCounter,
+        world_size: int = 1,
+        flops_per_token: int | None = None,
+        peak_gflops: float | None = None,
+    ) -> None:
         self.path = path
         self.counter = counter
         self.world_size = world_size
+        self.flops_per_token = flops_per_token  # train/mfu.py: for `mfu` next to tokens/s
+        self.peak_gflops = peak_gflops  # measured GEMM peak of one rank
         self._last = (time.perf_counter(), 0)
 
     def on_train_begin(
@@ -71,7 +81,12 @@ class MetricsCallback(TrainerCallback):
             now, tokens = time.perf_counter(), self.counter.tokens
             t0, n0 = self._last
             if now > t0:
-                logs["tokens_per_s"] = round((tokens - n0) * self.world_size / (now - t0), 1)
+                rate = (tokens - n0) * self.world_size / (now - t0)
+                logs["tokens_per_s"] = round(rate, 1)
+                if self.flops_per_token and self.peak_gflops:
+                    achieved = rate * self.flops_per_token / 1e9
+                    logs["model_gflops"] = round(achieved, 2)
+                    logs["mfu"] = round(achieved / (self.peak_gflops * self.world_size), 4)
             logs["tokens_seen"] = tokens * self.world_size  # real tokens since this process started training
             self._last = (now, tokens)
             logs["memory_mb"] = round(memory_mb(), 1)

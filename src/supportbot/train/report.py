@@ -42,12 +42,26 @@ def series(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]
     return [p[0] for p in pts], [p[1] for p in pts]
 
 
+def throughput(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median real tokens/s and MFU over the train logs after the first (warm-up) one."""
+    import statistics
+
+    logs = [r for r in rows if "loss" in r and "tokens_per_s" in r][1:]
+    rate = [r["tokens_per_s"] for r in logs]
+    mfu = [r["mfu"] for r in logs if r.get("mfu") is not None]
+    return {
+        "tokens_per_s": statistics.median(rate) if rate else None,
+        "mfu": statistics.median(mfu) if mfu else None,
+    }
+
+
 def analyse(rows: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
     """Best eval, over/under-fitting signs and val perplexity against the base model."""
     steps, val = series(rows, "eval_loss")
     _, train = series(rows, "loss")
     epochs = {r["step"]: r.get("epoch") for r in rows if "eval_loss" in r}
     out: dict[str, Any] = {"evals": len(val), "base_val_perplexity": manifest.get("base_val_perplexity")}
+    out.update(throughput(rows))
     if not val:
         out["verdict"] = "no evaluation yet"
         return out
@@ -132,6 +146,11 @@ def write_report(run_dir: str | Path) -> Report:
         f"steps: {manifest.get('global_step')}; epochs: {manifest.get('epochs')}; "
         f"time: {manifest.get('train_seconds')} s",
         f"- trainable params: {manifest.get('trainable_params')} ({manifest.get('trainable_percent')}%)",
+        f"- precision: {manifest.get('precision')} ({(manifest.get('precision_choice') or {}).get('reason', '')})",
+        f"- speed: {_fmt(f.get('tokens_per_s'), '.1f')} real tokens/s (median), MFU "
+        f"{_fmt(f.get('mfu') and 100 * f['mfu'], '.1f')}% of the measured "
+        f"{(manifest.get('gemm_peak_gflops') or {}).get('value')} GFLOP/s GEMM peak "
+        f"({manifest.get('flops_per_token')} model FLOPs per token, train/mfu.py)",
         f"- best val loss {_fmt(f.get('best_val_loss'))} at step {f.get('best_step')} "
         f"(epoch {_fmt(f.get('best_epoch'), '.2f')})",
         f"- val perplexity: base {_fmt(f.get('base_val_perplexity'), '.2f')} -> best "

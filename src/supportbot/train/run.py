@@ -38,6 +38,8 @@ from supportbot.train.callbacks import (
 from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
+from supportbot.train.mfu import chip_name, flops_per_token, measured_peak_gflops
+from supportbot.train.precision import check_loss, choose_precision
 from supportbot.train.rundir import (
     RESUME_NEWEST,
     RunDir,
@@ -102,18 +104,41 @@ def seed_everything(seed: int) -> None:
     set_seed(seed)
 
 
-def choose_precision(requested: str, cuda: bool) -> str:
-    """bf16 (else fp16) mixed precision on CUDA, fp32 on CPU; bf16/fp16 on CPU is an error."""
-    if not cuda:
-        if requested in ("bf16", "fp16"):
-            raise ConfigError(
-                f"train.precision={requested}: mixed precision needs a GPU; this CPU trains in fp32 "
-                "(bf16 matmuls are ~500x slower without bf16 units) — use train.precision=fp32 or auto"
-            )
-        return "fp32"
-    if requested == "auto":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return requested
+def _device() -> str:
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if torch.cuda.is_available() else "cpu"
+
+
+def _peak_dtype(precision: str) -> torch.dtype:
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+
+
+def cast_frozen(model: Any, dtype: torch.dtype) -> None:
+    """Cast the frozen (base) weights to `dtype`; trainable LoRA weights stay fp32 for the optimizer."""
+    for param in model.parameters():
+        if not param.requires_grad and param.is_floating_point():
+            param.data = param.data.to(dtype)
+    for buffer_name, buffer in model.named_buffers():
+        if buffer.is_floating_point() and "inv_freq" not in buffer_name:  # rotary frequencies stay fp32
+            buffer.data = buffer.data.to(dtype)
+
+
+def probe_val_losses(model: Any, val: Any, pad_token_id: int, n: int = 8) -> tuple[float, float]:
+    """The loss of the first `n` val rows in fp32, and with a bf16 copy of the frozen weights under bf16
+    autocast (how training then runs); LoRA B starts at zero, so this is the base model's loss."""
+    import copy
+
+    from supportbot.train.dataset import Collator
+
+    batch = Collator(pad_token_id)([val[i] for i in range(min(n, len(val)))])
+    batch.pop("num_real_tokens")
+    with torch.no_grad():
+        fp32 = float(model(**batch).loss)
+        twin = copy.deepcopy(model)
+        cast_frozen(twin, torch.bfloat16)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            bf16 = float(twin(**batch).loss)
+    del twin
+    return fp32, bf16
 
 
 def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) -> Any:
@@ -336,10 +361,13 @@ def train(
         run = RunDir(Path(_broadcast(str(root) if root else None, world)))
     t = cfg.train
     quant, fallback_note = check_quantization(t.quantization, allow_fallback)
-    precision = choose_precision(t.precision, torch.cuda.is_available())
     seed_everything(t.seed)
     if t.threads and not torch.cuda.is_available():
-        torch.set_num_threads(t.threads)
+        torch.set_num_threads(t.threads)  # before the precision probe: it times GEMMs with these threads
+    choice = choose_precision(t.precision, torch.cuda.is_available())
+    precision = choice.precision
+    # auto chose bf16 on a CPU by GEMM speed: load fp32, compare the val loss of both, then cast (step 3)
+    probe_loss = t.precision == "auto" and precision == "bf16" and not torch.cuda.is_available()
 
     if main:
         if checkpoint is None:
@@ -355,6 +383,7 @@ def train(
                 hardware=hardware(),
                 world_size=world,
                 precision=precision,
+                precision_choice=choice.to_json(),
                 quantization_bits=quant.bits,
                 started=time.strftime("%Y-%m-%dT%H:%M:%S"),
             )
@@ -365,12 +394,14 @@ def train(
         if fallback_note:
             run.say(f"warning: {fallback_note}")
         run.say(
-            f"precision: {precision}, device: {'cuda' if torch.cuda.is_available() else 'cpu'}, ranks: {world}"
+            f"precision: {precision} ({choice.reason}), device: "
+            f"{'cuda' if torch.cuda.is_available() else 'cpu'}, ranks: {world}"
         )
 
     with _marks_failure(run, main):
         # 2. Base model + LoRA adapter.
-        lm = load_for_training(cfg.model.name, quant, precision, int(os.environ.get("LOCAL_RANK", "0")))
+        load_precision = "fp32" if probe_loss else precision
+        lm = load_for_training(cfg.model.name, quant, load_precision, int(os.environ.get("LOCAL_RANK", "0")))
         model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
         model.config.use_cache = False
         if t.fast_lora_dropout and not torch.cuda.is_available():
@@ -390,6 +421,14 @@ def train(
             t.max_val_examples,
             t.context,
         )
+        if probe_loss:
+            choice = check_loss(choice, *probe_val_losses(model, data.val, lm.tokenizer.pad_token_id))
+            precision = choice.precision
+            if precision == "bf16":
+                cast_frozen(model, torch.bfloat16)
+            if main:
+                run.say(f"precision: {precision} ({choice.reason})")
+                run.update_manifest(precision=precision, precision_choice=choice.to_json())
         est = memory_estimate(
             model,
             params,
@@ -422,7 +461,17 @@ def train(
         trainer_cls.counter = TokenCounter()
         trainer_cls.labelled_loss = t.labelled_loss
         args = _training_args(cfg, run, precision, world)
-        metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world)
+        tokens = data.stats["train"]
+        head_share = tokens["answer_tokens"] / max(1, tokens["tokens"]) if t.labelled_loss else 1.0
+        fpt = flops_per_token(model, head_share)
+        peak = measured_peak_gflops(_peak_dtype(precision), _device())
+        metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world, fpt, peak)
+        if main:
+            run.update_manifest(
+                flops_per_token=fpt,
+                gemm_peak_gflops={"value": peak, "dtype": str(_peak_dtype(precision)), "chip": chip_name(_device()),
+                                  "threads": torch.get_num_threads()},
+            )  # fmt: skip
         divergence_cb = DivergenceCallback(t.divergence_factor)
         samples_cb = SampleGenerationCallback(
             _sample_prompts(data.val_examples, t.num_samples if main else 0, cfg.generation.system_prompt),

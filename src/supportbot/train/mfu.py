@@ -1,0 +1,105 @@
+"""Model FLOPs utilisation: the model FLOPs a training step needs per real token, against a measured GEMM peak.
+
+nanoGPT's `estimate_mfu` divides by a datasheet peak (A100: 312 TFLOP/s); CPUs have no such number that
+holds across SKUs, turbo and thread counts, so the peak here is measured once per machine, dtype and thread
+count (one large GEMM) and cached. FLOPs per token count the matmuls of a LoRA step:
+
+- forward: 2 x every matmul weight (frozen and LoRA; embeddings are a lookup, a tied lm_head is a matmul,
+  counted for the share of tokens whose logits are computed);
+- backward, input gradients: 2 x the matmul weights from the lowest adapted block up (backward stops there);
+- backward, weight gradients: 2 x the trainable (LoRA) weights.
+
+So a trained weight costs 6 FLOPs per token, a frozen one above the lowest adapter 4, and one below it 2.
+Attention's score/value products (which grow with sequence length) are left out, as in the 6N rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+_BLOCK = re.compile(r"\.layers\.(\d+)\.")
+
+
+def flops_per_token(model: Any, head_share: float = 1.0) -> int:
+    """Training FLOPs per real token of a (PEFT) model: forward, input gradients and LoRA weight gradients.
+
+    `head_share`: the share of tokens whose logits are computed (supportbot's labelled-positions loss runs
+    the lm_head on answer tokens only, so its head costs that share of the full-sequence head).
+    """
+    linears = [
+        (name, m.weight.numel() * (head_share if name.endswith("lm_head") else 1.0))
+        for name, m in model.named_modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
+    adapted = [
+        int(b.group(1)) for n, p in model.named_parameters() if p.requires_grad if (b := _BLOCK.search(n))
+    ]
+    lowest = min(adapted) if adapted else None
+    forward = sum(n for _, n in linears)
+    if lowest is None:
+        backprop = sum(n for _, n in linears)  # full fine-tuning: input gradients everywhere
+    else:
+        backprop = sum(
+            n for name, n in linears if (b := _BLOCK.search(name)) is None or int(b.group(1)) >= lowest
+        )
+    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return round(2 * forward + 2 * backprop + 2 * trained)
+
+
+def chip_name(device: str = "cpu") -> str:
+    """The CPU model (from /proc/cpuinfo) or the CUDA device name: the peak cache's key."""
+    if device != "cpu":
+        return torch.cuda.get_device_name(torch.device(device))
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def _cache_key(dtype: torch.dtype, threads: int, device: str) -> str:
+    return f"{chip_name(device)}|{device}|{str(dtype).removeprefix('torch.')}|{threads}"
+
+
+def measured_peak_gflops(dtype: torch.dtype = torch.float32, device: str = "cpu", size: int = 2048) -> float:
+    """The GFLOP/s of a size^3 GEMM on this machine (cached per chip, dtype and thread count)."""
+    from supportbot.models import cache_root
+
+    threads = torch.get_num_threads()
+    path = cache_root() / "gemm_peak.json"
+    key = _cache_key(dtype, threads, device)
+    try:
+        cache = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    if key in cache:
+        return float(cache[key])
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    best = 0.0
+    for _ in range(5):  # the best of a few: the peak, not the average of a noisy machine
+        torch.matmul(a, b)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        torch.matmul(a, b)
+        if device != "cpu":
+            torch.cuda.synchronize()
+        best = max(best, 2 * size**3 / (time.perf_counter() - started) / 1e9)
+    cache[key] = round(best, 1)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cache, indent=1))
+    except OSError:
+        pass  # a read-only cache only costs a re-measure next time
+    return cache[key]
