@@ -202,6 +202,7 @@ def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
         report_to=[],
         seed=t["seed"],
         use_cpu=True,
+        bf16=job.get("bf16", False),  # HF's CPU bf16: fp32 weights, matmuls under bf16 autocast
         remove_unused_columns=False,
         dataloader_num_workers=0,
     )
@@ -617,7 +618,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 `{report["command"]}`{reused}
 
-Machine: {bl.machine_line(report["machine"], report["load_average_after"])}
+Machine: {bl.machine_line(report["machine"], report["load_average_after"])}; CPU bf16 units:
+{", ".join(report["cpu_bf16_flags"]) or "none"}. **Precision: {report["precision"]}** on every side.
 
 {bl.md_table(header, rows)}
 
@@ -719,6 +721,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="Train the baseline and supportbot at the same time, each pinned to its own CPU with one thread, "
         "so changes in the machine's speed land on both sides (needs 2+ CPUs; variants run after).",
     )
+    ap.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="bf16 (CPUs with bf16 units): the baselines train with bf16=True (autocast), supportbot with "
+        "train.precision=bf16 (bf16 frozen weights, fp32 LoRA, autocast).",
+    )
     ap.add_argument("--timeout", type=float, default=1800, help="Seconds allowed per side.")
     ap.add_argument("--out", type=Path, default=bl.RESULTS)
     ap.add_argument("--name", default=NAME, help="Results file stem (default: train_throughput).")
@@ -737,11 +746,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ap.error("--concurrent runs one thread per side: drop --baseline-threads or set it to 1")
         args.baseline_threads = 1
         args.set = [*args.set, "train.threads=1"]
+    args.set = [*args.set, f"train.precision={args.precision}"]
     m = bl.machine()
     print(f"machine: {bl.machine_line(m)}", flush=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="sb-bench-train-") as tmp:
         job = plan(args, Path(tmp))
+        job["bf16"] = args.precision == "bf16"
         recipe_top = job["train"]["lora"]["top_layers"]
         if recipe_top and "supportbot[recipe]" not in variants:
             variants = {"supportbot[recipe]": [f"train.lora.top_layers={recipe_top}"], **variants}
@@ -772,6 +783,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if side not in results:
                 results[side] = run_side(side, side_job(side), Path(tmp), args.timeout)
     load_after = bl.load_average()
+    from supportbot.train.precision import cpu_flags
 
     plain = results["baseline"]
     sides: dict[str, Any] = {}
@@ -817,6 +829,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "bench_data_overrides": BENCH_DATA_OVERRIDES,
         "reused_from": str(args.reuse) if args.reuse else None,
         "warmup_steps": args.warmup_steps,
+        "precision": args.precision,
+        "cpu_bf16_flags": sorted(cpu_flags() & {"avx512_bf16", "amx_bf16"}),
         "data": job["data"],
         "sides": sides,
         "ratio": ratio,
