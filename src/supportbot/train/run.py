@@ -364,7 +364,7 @@ def train(
     seed_everything(t.seed)
     if t.threads and not torch.cuda.is_available():
         torch.set_num_threads(t.threads)  # before the precision probe: it times GEMMs with these threads
-    choice = choose_precision(t.precision, torch.cuda.is_available())
+    choice = _broadcast(choose_precision(t.precision, torch.cuda.is_available()), world)  # one probe verdict
     precision = choice.precision
     # auto chose bf16 on a CPU by GEMM speed: load fp32, compare the val loss of both, then cast (step 3)
     probe_loss = t.precision == "auto" and precision == "bf16" and not torch.cuda.is_available()
@@ -422,7 +422,9 @@ def train(
             t.context,
         )
         if probe_loss:
-            choice = check_loss(choice, *probe_val_losses(model, data.val, lm.tokenizer.pad_token_id))
+            choice = _broadcast(
+                check_loss(choice, *probe_val_losses(model, data.val, lm.tokenizer.pad_token_id)), world
+            )
             precision = choice.precision
             if precision == "bf16":
                 cast_frozen(model, torch.bfloat16)
