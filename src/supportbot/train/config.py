@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from supportbot.config import StrictModel
 from supportbot.retrieval.config import ContextConfig
@@ -35,10 +35,10 @@ class LoraConfig(StrictModel):
 
 
 class QuantConfig(StrictModel):
-    """QLoRA: load the frozen base in 4-bit NF4 or 8-bit through bitsandbytes (CUDA only)."""
+    """QLoRA: load the frozen base in 4-bit NF4/FP4 or 8-bit through bitsandbytes (CUDA, or its CPU backend)."""
 
     bits: Literal[4, 8, 16, 32] = Field(
-        32, description="4/8 need CUDA + bitsandbytes; 16/32 load unquantised."
+        32, description="4/8: bitsandbytes (CUDA or CPU backend); 16/32 load unquantised."
     )
     quant_type: Literal["nf4", "fp4"] = "nf4"
     double_quant: bool = True
@@ -57,13 +57,25 @@ class TrainConfig(StrictModel):
         "(train and val), so the model learns to answer from them; evaluate and serve with the same setting.",
     )
     lora: LoraConfig = Field(default_factory=LoraConfig)
-    quantization: QuantConfig = Field(default_factory=QuantConfig)
+    quantization: QuantConfig = Field(
+        default_factory=QuantConfig, description="Also the shorthand 4bit | 8bit | none (--set train.quantization=4bit)."
+    )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto",
         description="auto: bf16 (or fp16) mixed precision on CUDA; on a CPU bf16 only where it has bf16 units "
         "(avx512_bf16/amx_bf16), a bf16 GEMM measures faster and the val loss stays within 1% (train/precision.py), "
         "else fp32. bf16 on a CPU: frozen weights in bf16, LoRA weights fp32, matmuls under bf16 autocast.",
     )
+
+    @field_validator("quantization", mode="before")
+    @classmethod
+    def _quant_shorthand(cls, value: object) -> object:
+        shorthand = {"4bit": 4, "8bit": 8, "none": 32, "nf4": 4}
+        if isinstance(value, str):
+            if value.lower() not in shorthand:
+                raise ValueError(f"{value!r}: use 4bit, 8bit or none (or a mapping with bits: 4|8|16|32)")
+            return {"bits": shorthand[value.lower()]}
+        return value
 
     lr: float = Field(2e-4, gt=0)
     scheduler: Literal["cosine", "linear", "constant_with_warmup"] = "cosine"

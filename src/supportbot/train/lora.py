@@ -47,24 +47,41 @@ def peft_config(cfg: LoraConfig, num_layers: int | None = None) -> Any:
     )
 
 
+def bitsandbytes_problem() -> str | None:
+    """Why bitsandbytes cannot quantise here (None: it can, on CUDA or through its CPU backend)."""
+    import importlib.util
+
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "bitsandbytes is not installed (pip install bitsandbytes==0.50.2)"
+    if torch.cuda.is_available():
+        return None
+    try:
+        import bitsandbytes.functional as bnb_f
+
+        packed, _ = bnb_f.quantize_4bit(torch.randn(64, 64))  # the CPU backend's kernels, tried once
+    except Exception as exc:  # an old bitsandbytes without a CPU backend raises all sorts of errors
+        return f"bitsandbytes {_bnb_version()} has no CPU backend here ({exc.__class__.__name__}: {exc})"
+    return None if packed.device.type == "cpu" else "bitsandbytes did not quantise on the CPU"
+
+
+def _bnb_version() -> str:
+    from importlib.metadata import version
+
+    return version("bitsandbytes")
+
+
 def check_quantization(quant: QuantConfig, allow_fallback: bool) -> tuple[QuantConfig, str | None]:
-    """Fail fast on 4/8-bit without CUDA/bitsandbytes, or fall back to 32-bit and say why."""
+    """Fail fast on 4/8-bit where bitsandbytes cannot quantise, or fall back to 32-bit and say why."""
     if quant.bits not in (4, 8):
         return quant, None
-    problem = None
-    if not torch.cuda.is_available():
-        problem = f"{quant.bits}-bit QLoRA needs a CUDA GPU (bitsandbytes) and none is available"
-    else:
-        import importlib.util
-
-        if importlib.util.find_spec("bitsandbytes") is None:
-            problem = f"{quant.bits}-bit QLoRA needs bitsandbytes: pip install bitsandbytes"
+    problem = bitsandbytes_problem()
     if problem is None:
         return quant, None
+    problem = f"{quant.bits}-bit QLoRA: {problem}"
     if not allow_fallback:
         raise ConfigError(
             f"train.quantization.bits={quant.bits}: {problem}; "
-            "use --allow-fallback to train unquantised instead, or --set train.quantization.bits=32"
+            "use --allow-fallback to train unquantised instead, or --set train.quantization=none"
         )
     return quant.model_copy(
         update={"bits": 32}
@@ -126,6 +143,20 @@ def param_report(model: Any) -> ParamReport:
     return ParamReport(trainable, total)
 
 
+def frozen_weight_bytes(model: Any) -> float:
+    """Bytes of the frozen weights as stored: packed 4-bit (plus block scales) and int8 where bitsandbytes
+    quantised them, their own dtype elsewhere (embeddings, norms and the lm_head stay unquantised)."""
+    total = 0.0
+    for p in model.parameters():
+        if p.requires_grad:
+            continue
+        if p.__class__.__name__ == "Params4bit":
+            total += p.numel() * 2 * _BYTES[4]  # numel() counts packed bytes: two weights each
+        else:
+            total += p.numel() * p.element_size()
+    return total
+
+
 _BYTES = {32: 4.0, 16: 2.0, 8: 1.0, 4: 0.55}  # 4-bit NF4 incl. block scales (~0.5 with double quant)
 
 
@@ -153,7 +184,7 @@ def memory_estimate(
     heads, vocab = c.num_attention_heads, c.vocab_size
     b, s = micro_batch, seq_len
     frozen = params.total - params.trainable
-    weights = frozen * _BYTES[weight_bits]
+    weights = frozen_weight_bytes(model) if weight_bits in (4, 8) else frozen * _BYTES[weight_bits]
     adapter = params.trainable * 4.0  # adapters train in fp32
     grads = params.trainable * 4.0
     optimizer = params.trainable * 8.0  # AdamW exp_avg + exp_avg_sq

@@ -141,6 +141,16 @@ def probe_val_losses(model: Any, val: Any, pad_token_id: int, n: int = 8) -> tup
     return fp32, bf16
 
 
+def _tiny_random_dir() -> Path:
+    """tiny-random saved once to the cache, so bitsandbytes can quantise it while loading (as any checkpoint)."""
+    from supportbot.models import cache_root, tiny_random_model
+
+    path = cache_root() / "tiny-random-quant-source"
+    if not (path / "config.json").is_file():
+        tiny_random_model().save_pretrained(path)
+    return path
+
+
 def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) -> Any:
     """The base model (quantised with bitsandbytes when asked) and tokenizer, as a LoadedModel."""
     from supportbot.models import LoadedModel, embedded_model_dir, load_base_model, load_tokenizer
@@ -157,10 +167,21 @@ def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) ->
     from supportbot.train.lora import bnb_config
 
     started = time.perf_counter()
-    compute = torch.bfloat16 if precision == "bf16" else torch.float16
-    source = embedded_model_dir() if spec == "smollm2-135m" else spec
+    cuda = torch.cuda.is_available()
+    # compute dtype: bf16/fp16 on a GPU; on a CPU what the run trains in (fp32 unless bf16 was chosen)
+    compute = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    if cuda and compute == torch.float32:
+        compute = torch.float16
+    source = spec
+    if spec == "smollm2-135m":
+        source = str(embedded_model_dir())
+    elif spec == "tiny-random":
+        source = str(_tiny_random_dir())
     model = AutoModelForCausalLM.from_pretrained(
-        source, quantization_config=bnb_config(quant, compute), dtype=compute, device_map={"": local_rank}
+        source,
+        quantization_config=bnb_config(quant, compute),
+        dtype=compute,
+        device_map={"": local_rank if cuda else "cpu"},
     )
     return LoadedModel(model, load_tokenizer(spec), spec, None, time.perf_counter() - started)
 
@@ -404,10 +425,16 @@ def train(
         lm = load_for_training(cfg.model.name, quant, load_precision, int(os.environ.get("LOCAL_RANK", "0")))
         model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
         model.config.use_cache = False
+        speedups = {"fast_lora_dropout_layers": 0, "fused_lora_layers": 0}
         if t.fast_lora_dropout and not torch.cuda.is_available():
-            use_fast_lora_dropout(model)  # CPU: torch's per-element dropout draws were ~11% of a step
+            # CPU: torch's per-element dropout draws were ~11% of a step
+            speedups["fast_lora_dropout_layers"] = use_fast_lora_dropout(model)
         if t.fused_lora and not torch.cuda.is_available():
-            use_fused_lora(model)  # after the dropout swap: the fused layers draw FastDropout's masks
+            # after the dropout swap: the fused layers draw FastDropout's masks; quantised (bitsandbytes)
+            # LoRA layers are a different class and keep PEFT's own forward
+            speedups["fused_lora_layers"] = use_fused_lora(model)
+        if main:
+            run.update_manifest(speedups=speedups)
         params = param_report(model)
 
         # 3. Data, rendered with the chat template (labels on the answer only).
