@@ -58,7 +58,8 @@ class TrainConfig(StrictModel):
     )
     lora: LoraConfig = Field(default_factory=LoraConfig)
     quantization: QuantConfig = Field(
-        default_factory=QuantConfig, description="Also the shorthand 4bit | 8bit | none (--set train.quantization=4bit)."
+        default_factory=QuantConfig,
+        description="Also the shorthand 4bit | 8bit | none (--set train.quantization=4bit).",
     )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto",
