@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
+import torch
 
 from supportbot.errors import ConfigError
 from supportbot.train.run import TrainingDivergedError, train
@@ -104,13 +106,23 @@ def test_absurd_lr_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint
     )  # the kept adapter is finite
 
 
-def test_4bit_without_cuda_fails_at_once_naming_the_key(tmp_path):
+@pytest.fixture
+def bitsandbytes_without_cpu_backend(monkeypatch):
+    """bitsandbytes as an older release without a CPU backend behaves: its kernels cannot be imported."""
+    if torch.cuda.is_available():
+        pytest.skip("on CUDA bitsandbytes quantises; this is about a CPU without its backend")
+    monkeypatch.setitem(sys.modules, "bitsandbytes.functional", None)
+
+
+def test_4bit_where_bitsandbytes_cannot_quantise_fails_at_once_naming_the_key(
+    tmp_path, bitsandbytes_without_cpu_backend
+):
     data = write_splits(tmp_path / "processed")
-    with pytest.raises(ConfigError, match=r"train.quantization.bits=4: .*CUDA.*--allow-fallback"):
+    with pytest.raises(ConfigError, match=r"train.quantization.bits=4: .*bitsandbytes.*--allow-fallback"):
         train(None, tiny_overrides(data, tmp_path / "runs", **{"train.quantization.bits": 4}))
 
 
-def test_allow_fallback_trains_unquantised_and_says_so(tmp_path, capsys):
+def test_allow_fallback_trains_unquantised_and_says_so(tmp_path, capsys, bitsandbytes_without_cpu_backend):
     data = write_splits(tmp_path / "processed", n_train=8, n_val=2)
     res = train(
         None,

@@ -184,7 +184,9 @@ def memory_estimate(
     heads, vocab = c.num_attention_heads, c.vocab_size
     b, s = micro_batch, seq_len
     frozen = params.total - params.trainable
-    weights = frozen_weight_bytes(model) if weight_bits in (4, 8) else frozen * _BYTES[weight_bits]
+    quantised = any(p.__class__.__name__ in ("Params4bit", "Int8Params") for p in model.parameters())
+    # a loaded quantised model: its weights as stored; else what `weight_bits` would make of them
+    weights = frozen_weight_bytes(model) if quantised else frozen * _BYTES[weight_bits]
     adapter = params.trainable * 4.0  # adapters train in fp32
     grads = params.trainable * 4.0
     optimizer = params.trainable * 8.0  # AdamW exp_avg + exp_avg_sq
