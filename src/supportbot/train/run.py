@@ -537,6 +537,8 @@ def train(
             ),
             None,
         )
+        if main:  # DDP, FSDP (from `accelerate launch --config_file ...`) or NO: what really wraps the model
+            run.update_manifest(distributed_type=str(trainer.accelerator.distributed_type).split(".")[-1])
         digest_cb = FinalDigestCallback(adapter_digest)
         trainer.add_callback(digest_cb)
 
