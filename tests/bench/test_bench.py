@@ -196,3 +196,16 @@ def test_overload_sheds_load_at_4x_capacity_and_answers_every_request_in_time(tm
     assert overloaded["lost"] == 0 and overloaded["5xx"] == 0 and overloaded["late_2xx"] == 0
     assert overloaded["429"] > 0 and overloaded["2xx"] > 0  # shed some, served the rest
     assert (tmp_path / "overload.md").read_text().count("| 4x |") == 1
+
+
+def test_gpu_check_dry_run_trains_qlora_and_lora_with_the_8b_recipe_at_tiny_shapes(tmp_path):
+    from supportbot.train.lora import bitsandbytes_problem
+
+    if bitsandbytes_problem() is not None:
+        pytest.skip(f"bitsandbytes cannot quantise here: {bitsandbytes_problem()}")
+    bench = load_bench("gpu_check")
+    report = bench.main(["--dry-run", "--work", str(tmp_path / "work"), "--out", str(tmp_path)])
+    runs = {r["label"]: r for r in report["runs"]}
+    assert runs["qlora-nf4"]["quantization_bits"] == 4 and runs["lora-bf16"]["quantization_bits"] == 32
+    assert all(r["tokens_per_s"] > 0 and r["final_train_loss"] > 0 for r in runs.values())
+    assert "torchtune Llama-3.1-8B QLoRA" in (tmp_path / "gpu_check-dry-run.md").read_text()
