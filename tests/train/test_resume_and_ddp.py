@@ -100,6 +100,8 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
             "train.save_steps": 2,
             "train.eval_steps": 2,
             "train.micro_batch_size": 2,
+            "train.eval_base": True,
+            "train.precision": "fp32",
         },
     )
     env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
@@ -122,6 +124,12 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
     assert manifest["world_size"] == 2 and manifest["status"] == "completed"
     digests = manifest["adapter_sha256_by_rank"]
     assert len(digests) == 2 and digests[0] == digests[1]
+    # the val loss is the whole val set's, as one process measures it (not a mean of uneven shards)
+    from supportbot.train.run import train
+
+    single = train(None, [o.replace(str(tmp_path / "runs"), str(tmp_path / "single")) for o in over])
+    one = single.run.read_manifest()["base_val_loss"]
+    assert manifest["base_val_loss"] == pytest.approx(one, rel=1e-5)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
