@@ -109,7 +109,8 @@ def _fused_forward(self: Any, x: torch.Tensor, *args: Any, **kwargs: Any) -> tor
         or len(adapters) != 1
         or adapters[0] not in self.lora_A
         or not torch.is_grad_enabled()
-        or torch.is_autocast_enabled()
+        or torch.is_autocast_enabled()  # (CUDA)
+        or torch.is_autocast_enabled("cpu")  # CPU bf16 autocast: PEFT's forward casts per op
         or x.dtype != self.base_layer.weight.dtype
         or x.dtype != self.lora_A[adapters[0]].weight.dtype
     ):

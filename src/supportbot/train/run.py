@@ -275,6 +275,9 @@ def _training_args(cfg: Any, run: RunDir, precision: str, world: int) -> Any:
     from transformers import TrainingArguments
 
     t = cfg.train
+    # accelerate reads mixed precision from this variable, which an earlier bf16 run in the same process (or an
+    # `accelerate launch` config) leaves set: the recipe's choice wins
+    os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(precision, "no")
     return TrainingArguments(
         output_dir=str(run.checkpoints),
         per_device_train_batch_size=t.micro_batch_size,
