@@ -148,12 +148,23 @@ def markdown(report: dict[str, Any]) -> str:
             r["tokens_per_s"],
             r["peak_gpu_gib"],
             r["peak_rss_mb"],
+            (r["memory_estimate_gib"] or {}).get("total"),
             r["mfu"],
             r["final_train_loss"],
         ]
         for r in report["runs"]
     ]
-    header = ["run", "precision", "bits", "tok/s", "peak GPU GiB", "peak RSS MiB", "MFU", "final loss"]
+    header = [
+        "run",
+        "precision",
+        "bits",
+        "tok/s",
+        "peak GPU GiB",
+        "peak RSS MiB",
+        "estimate GiB",
+        "MFU",
+        "final loss",
+    ]
     anchors = bl.md_table(["published anchor", "speed", "memory"], [list(a) for a in ANCHORS])
     return "\n".join(
         [

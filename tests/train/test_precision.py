@@ -80,6 +80,7 @@ def test_mfu_is_logged_per_step_and_in_the_report(processed, tmp_path, monkeypat
 
     report = write_report(result.run.root).path.read_text()
     assert "MFU" in report and "GFLOP/s GEMM peak" in report
+    assert "memory: peak" in report and "against an estimate of" in report
     from peft import LoraConfig, get_peft_model
 
     from supportbot.models import tiny_random_model

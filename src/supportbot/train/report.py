@@ -151,6 +151,9 @@ def write_report(run_dir: str | Path) -> Report:
         f"{_fmt(f.get('mfu') and 100 * f['mfu'], '.1f')}% of the measured "
         f"{(manifest.get('gemm_peak_gflops') or {}).get('value')} GFLOP/s GEMM peak "
         f"({manifest.get('flops_per_token')} model FLOPs per token, train/mfu.py)",
+        f"- memory: peak {_fmt(manifest.get('peak_memory_mb'), '.0f')} MiB (process RSS, or GPU allocated on "
+        f"CUDA) against an estimate of {_fmt((manifest.get('memory_estimate_gib') or {}).get('total'), '.2f')} "
+        "GiB for the training tensors (train/lora.py memory_estimate; the process itself comes on top)",
         f"- best val loss {_fmt(f.get('best_val_loss'))} at step {f.get('best_step')} "
         f"(epoch {_fmt(f.get('best_epoch'), '.2f')})",
         f"- val perplexity: base {_fmt(f.get('base_val_perplexity'), '.2f')} -> best "
