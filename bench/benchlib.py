@@ -15,22 +15,29 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 
 
+# Bench cadence of a `supportbot train` run: one epoch, log every step, no mid-run evals, samples or TensorBoard
+# (a bench adds its own max_steps, eval/save steps or run name after these: later overrides win).
+BENCH_RUN_OVERRIDES = [
+    "train.epochs=1",
+    "train.max_steps=-1",
+    "train.logging_steps=1",
+    "train.eval_steps=1000000",
+    "train.save_steps=1000000",
+    "train.eval_base=false",
+    "train.num_samples=0",
+    "train.tensorboard=false",
+    "train.early_stopping_patience=null",
+    "train.max_val_examples=4",
+    "train.run_name=bench",
+]
+
+
 def load_average() -> list[float] | None:
     """1/5/15-minute load averages (what `uptime` shows), or None where the OS has none."""
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _git_commit() -> str | None:
@@ -46,10 +53,12 @@ def machine() -> dict[str, Any]:
     import torch
     import transformers
 
+    from supportbot.train.rundir import cpu_model
+
     info: dict[str, Any] = {
         "when_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "host": platform.node(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "load_average_1_5_15": load_average(),
         "python": platform.python_version(),

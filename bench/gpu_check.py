@@ -89,6 +89,7 @@ def run_one(label: str, model_dir: Path, args: argparse.Namespace, extra: list[s
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     overrides = [
+        *bl.BENCH_RUN_OVERRIDES,
         f"model.name={model_dir}",
         f"train.data_dir={args.data_dir}",
         f"train.output_dir={args.work / 'runs'}",
@@ -97,14 +98,8 @@ def run_one(label: str, model_dir: Path, args: argparse.Namespace, extra: list[s
         "train.grad_accum=1",
         f"train.micro_batch_size={args.micro_batch}",
         f"train.max_length={args.max_length}",
-        "train.logging_steps=1",
         f"train.eval_steps={args.steps}",
         f"train.save_steps={args.steps}",
-        "train.eval_base=false",
-        "train.num_samples=0",
-        "train.tensorboard=false",
-        "train.early_stopping_patience=null",
-        "train.max_val_examples=8",
         *extra,
     ]
     started = time.perf_counter()

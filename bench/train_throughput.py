@@ -68,20 +68,7 @@ SAME_ADAPTER_OVERRIDES = [
     "train.lora.use_dora=false",
     "train.lora.use_rslora=false",
 ]
-# Bench cadence for supportbot's run: log every step, no mid-run evals, samples or TensorBoard.
-SUPPORTBOT_BENCH_OVERRIDES = [
-    "train.epochs=1",
-    "train.max_steps=-1",
-    "train.logging_steps=1",
-    "train.eval_steps=1000000",
-    "train.save_steps=1000000",
-    "train.eval_base=false",
-    "train.num_samples=0",
-    "train.tensorboard=false",
-    "train.early_stopping_patience=null",
-    "train.max_val_examples=4",
-    "train.run_name=bench",
-]
+SUPPORTBOT_BENCH_OVERRIDES = bl.BENCH_RUN_OVERRIDES
 
 
 # ---------------------------------------------------------------- shared by both sides (in the workers)
@@ -141,42 +128,99 @@ def peak_rss_mb() -> float:
 
 
 # ---------------------------------------------------------------- the two sides
-def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
-    """The plain recipe: PEFT LoRA on all layers, padded rows, torch's default threads, HF Trainer."""
+def _plain_inputs(job: dict[str, Any]) -> tuple[dict[str, Any], Any, list[Any], list[Any]]:
+    """What both baselines start from: their threads and seed, the base model with transformers' stock
+    attention (not supportbot's sdpa_gqa; flash-attn is CUDA-only), and the rows supportbot trains on."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
     from supportbot.models import load_base_model
-    from supportbot.train.callbacks import MetricsCallback, TokenCounter
 
     if job["baseline_threads"]:
         torch.set_num_threads(job["baseline_threads"])
     t = job["train"]
     set_seed(t["seed"])
     lm = load_base_model(job["model"], dtype="float32", device="cpu")
-    lm.model.set_attn_implementation("sdpa")  # transformers' stock attention, not supportbot's sdpa_gqa
+    lm.model.set_attn_implementation("sdpa")
+    data, tok, prompt = Path(job["data_dir"]), lm.tokenizer, job["system_prompt"]
+    train_rows = render_split(data / "train.jsonl", tok, prompt, t["max_length"], job["examples"])
+    val_rows = render_split(data / "val.jsonl", tok, prompt, t["max_length"], job["max_val"])
+    return t, lm, train_rows, val_rows
+
+
+def _lora_config(t: dict[str, Any]) -> Any:
+    """The baselines' adapter: PEFT LoRA on every linear layer, rank, alpha and dropout from the recipe."""
+    from peft import LoraConfig
+
+    lora = t["lora"]
+    return LoraConfig(
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+
+
+def _schedule_args(job: dict[str, Any], t: dict[str, Any], micro: int, accum: int) -> dict[str, Any]:
+    """TrainingArguments both baselines share: the recipe's optimizer and schedule, one epoch, no saving."""
+    return {
+        "output_dir": str(Path(job["work_dir"]) / "checkpoints"),
+        "per_device_train_batch_size": micro,
+        "gradient_accumulation_steps": accum,
+        "learning_rate": t["lr"],
+        "lr_scheduler_type": t["scheduler"],
+        "warmup_ratio": t["warmup_ratio"],
+        "weight_decay": t["weight_decay"],
+        "max_grad_norm": t["max_grad_norm"],
+        "num_train_epochs": 1,
+        "logging_steps": 1,
+        "save_strategy": "no",
+        "report_to": [],
+        "seed": t["seed"],
+        "use_cpu": True,
+        "bf16": job.get("bf16", False),  # HF's CPU bf16: fp32 weights, matmuls under bf16 autocast
+        "dataloader_num_workers": 0,
+    }
+
+
+def _train_and_measure(
+    trainer: Any, counter: Any, job: dict[str, Any], val_rows: list[Any], pad_id: int, **extra: Any
+) -> dict[str, Any]:
+    """Train one epoch with supportbot's MetricsCallback; time, peak RSS, per-step logs and the val loss."""
+    import torch
+
+    from supportbot.train.callbacks import MetricsCallback
+
+    metrics_path = Path(job["work_dir"]) / "metrics.jsonl"
+    trainer.add_callback(MetricsCallback(metrics_path, counter))
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    return {
+        "threads": torch.get_num_threads(),
+        "train_seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "steps": read_metrics(metrics_path),
+        "real_tokens": counter.tokens,
+        "val": val_losses(trainer.model, val_rows, pad_id),
+        **extra,
+    }
+
+
+def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
+    """The plain recipe: PEFT LoRA on all layers, padded rows, torch's default threads, HF Trainer."""
+    from peft import get_peft_model
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from supportbot.train.callbacks import TokenCounter
+
+    t, lm, train_rows, val_rows = _plain_inputs(job)
     tok = lm.tokenizer
     tok.padding_side = "right"
-    data = Path(job["data_dir"])
-    train_rows = render_split(
-        data / "train.jsonl", tok, job["system_prompt"], t["max_length"], job["examples"]
-    )
-    val_rows = render_split(data / "val.jsonl", tok, job["system_prompt"], t["max_length"], job["max_val"])
-    lora = t["lora"]
-    model = get_peft_model(
-        lm.model,
-        LoraConfig(
-            r=lora["r"],
-            lora_alpha=lora["alpha"],
-            lora_dropout=lora["dropout"],
-            target_modules="all-linear",
-            task_type="CAUSAL_LM",
-        ),
-    )
+    model = get_peft_model(lm.model, _lora_config(t))
     model.config.use_cache = False
     base_val = val_losses(model, val_rows, tok.pad_token_id)  # LoRA B starts at 0: this is the base model
-
     counter = TokenCounter()
     computed = [0]
 
@@ -186,25 +230,9 @@ def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
             computed[0] += inputs["input_ids"].numel()
             return super().training_step(model, inputs, num_items_in_batch)
 
-    work = Path(job["work_dir"])
     args = TrainingArguments(
-        output_dir=str(work / "checkpoints"),
-        per_device_train_batch_size=job["baseline_micro_batch"],
-        gradient_accumulation_steps=job["baseline_grad_accum"],
-        learning_rate=t["lr"],
-        lr_scheduler_type=t["scheduler"],
-        warmup_ratio=t["warmup_ratio"],
-        weight_decay=t["weight_decay"],
-        max_grad_norm=t["max_grad_norm"],
-        num_train_epochs=1,
-        logging_steps=1,
-        save_strategy="no",
-        report_to=[],
-        seed=t["seed"],
-        use_cpu=True,
-        bf16=job.get("bf16", False),  # HF's CPU bf16: fp32 weights, matmuls under bf16 autocast
+        **_schedule_args(job, t, job["baseline_micro_batch"], job["baseline_grad_accum"]),
         remove_unused_columns=False,
-        dataloader_num_workers=0,
     )
     dataset = [
         {"input_ids": r.input_ids, "attention_mask": [1] * len(r.input_ids), "labels": r.labels}
@@ -216,60 +244,25 @@ def run_baseline(job: dict[str, Any]) -> dict[str, Any]:
         train_dataset=dataset,
         data_collator=DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100),
     )
-    metrics_path = work / "metrics.jsonl"
-    trainer.add_callback(MetricsCallback(metrics_path, counter))
-    started = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
-    return {
-        "threads": torch.get_num_threads(),
-        "train_seconds": round(seconds, 2),
-        "peak_rss_mb": round(peak, 1),
-        "steps": read_metrics(metrics_path),
-        "real_tokens": counter.tokens,
-        "computed_tokens": computed[0],
-        "val": val_losses(model, val_rows, tok.pad_token_id),
-        "base_val": base_val,
-    }
+    result = _train_and_measure(trainer, counter, job, val_rows, tok.pad_token_id, base_val=base_val)
+    return {**result, "computed_tokens": computed[0]}
 
 
 def run_trl_packed(job: dict[str, Any]) -> dict[str, Any]:
     """What a practitioner reaches for in 2026: TRL's SFTTrainer with packing=True (best-fit decreasing, which
     makes it padding-free with position_ids) and completion_only_loss, on the same rendered rows (input_ids and
     the assistant-token mask), the same LoRA config, lr, schedule, max_length, seed and rows per update."""
-    import torch
     from datasets import Dataset
-    from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
-    from supportbot.models import load_base_model
-    from supportbot.train.callbacks import MetricsCallback, TokenCounter
+    from supportbot.train.callbacks import TokenCounter
 
-    if job["baseline_threads"]:
-        torch.set_num_threads(job["baseline_threads"])
-    t = job["train"]
-    lm = load_base_model(job["model"], dtype="float32", device="cpu")
-    lm.model.set_attn_implementation("sdpa")  # transformers' stock attention (flash-attn is CUDA-only)
-    tok = lm.tokenizer
-    data = Path(job["data_dir"])
-    train_rows = render_split(
-        data / "train.jsonl", tok, job["system_prompt"], t["max_length"], job["examples"]
-    )
-    val_rows = render_split(data / "val.jsonl", tok, job["system_prompt"], t["max_length"], job["max_val"])
+    t, lm, train_rows, val_rows = _plain_inputs(job)
     dataset = Dataset.from_list(
         [
             {"input_ids": r.input_ids, "completion_mask": [int(x != -100) for x in r.labels]}
             for r in train_rows
         ]
-    )
-    lora = t["lora"]
-    peft_config = LoraConfig(
-        r=lora["r"],
-        lora_alpha=lora["alpha"],
-        lora_dropout=lora["dropout"],
-        target_modules="all-linear",
-        task_type="CAUSAL_LM",
     )
     counter = TokenCounter()
 
@@ -279,50 +272,30 @@ def run_trl_packed(job: dict[str, Any]) -> dict[str, Any]:
             counter.tokens += int(mask.sum()) if mask is not None else inputs["input_ids"].numel()
             return super().training_step(model, inputs, num_items_in_batch)
 
-    work = Path(job["work_dir"])
     args = SFTConfig(
-        output_dir=str(work / "checkpoints"),
-        per_device_train_batch_size=t["micro_batch_size"],
-        gradient_accumulation_steps=t["grad_accum"],
-        learning_rate=t["lr"],
-        lr_scheduler_type=t["scheduler"],
-        warmup_ratio=t["warmup_ratio"],
-        weight_decay=t["weight_decay"],
-        max_grad_norm=t["max_grad_norm"],
-        num_train_epochs=1,
-        logging_steps=1,
-        save_strategy="no",
+        **_schedule_args(job, t, t["micro_batch_size"], t["grad_accum"]),
         eval_strategy="no",
-        report_to=[],
-        seed=t["seed"],
-        use_cpu=True,
-        dataloader_num_workers=0,
         max_length=t["max_length"],
         packing=True,
         packing_strategy="bfd",
         completion_only_loss=True,
-        bf16=job.get("bf16", False),
     )
     trainer = CountingSFTTrainer(
-        model=lm.model, args=args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
+        model=lm.model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=lm.tokenizer,
+        peft_config=_lora_config(t),
     )
-    base_val = None
-    metrics_path = work / "metrics.jsonl"
-    trainer.add_callback(MetricsCallback(metrics_path, counter))
-    started = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
-    return {
-        "threads": torch.get_num_threads(),
-        "train_seconds": round(seconds, 2),
-        "peak_rss_mb": round(peak, 1),
-        "steps": read_metrics(metrics_path),
-        "real_tokens": counter.tokens,
-        "packed_rows": len(trainer.train_dataset),
-        "val": val_losses(trainer.model, val_rows, tok.pad_token_id),
-        "base_val": base_val,
-    }
+    return _train_and_measure(
+        trainer,
+        counter,
+        job,
+        val_rows,
+        lm.tokenizer.pad_token_id,
+        base_val=None,
+        packed_rows=len(trainer.train_dataset),
+    )
 
 
 def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
@@ -783,7 +756,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if side not in results:
                 results[side] = run_side(side, side_job(side), Path(tmp), args.timeout)
     load_after = bl.load_average()
-    from supportbot.train.precision import cpu_flags
+    from supportbot.train.precision import BF16_FLAGS, cpu_flags
 
     plain = results["baseline"]
     sides: dict[str, Any] = {}
@@ -830,7 +803,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "reused_from": str(args.reuse) if args.reuse else None,
         "warmup_steps": args.warmup_steps,
         "precision": args.precision,
-        "cpu_bf16_flags": sorted(cpu_flags() & {"avx512_bf16", "amx_bf16"}),
+        "cpu_bf16_flags": sorted(cpu_flags() & set(BF16_FLAGS)),
         "data": job["data"],
         "sides": sides,
         "ratio": ratio,

@@ -30,7 +30,6 @@ class Job:
     guide: Callable[[], Any] | None = None  # guided decoding: makes this row's grammar (grounded/guided.py)
     stream: bool = False
     deadline: float = math.inf  # time.monotonic() after which generation stops (set when scheduled)
-    queued_at: float = field(default_factory=time.monotonic)
     started: bool = False  # set by the worker when it takes the job off the queue
     halt: bool = False  # set from the event loop: client gone, withdrawn, or stop string seen
     timed_out: bool = False  # set by the worker when the deadline cut generation short

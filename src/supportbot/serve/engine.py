@@ -29,7 +29,7 @@ from supportbot.generation import Generation, Messages
 from supportbot.models import LoadedModel, adapter_base_model, adapter_dir_of, load_model
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.decode import Job, run_batch, run_stream
-from supportbot.serve.errors import ClientGone, ModelNotFound, NotReady, Overloaded
+from supportbot.serve.errors import ClientGone, ModelNotFound, NotReady, QueueFull
 
 log = logging.getLogger("supportbot.serve")
 TUNED_NAME = "tuned"
@@ -187,16 +187,15 @@ class HFEngine:
             stream=stream,
         )
 
-    def estimated_wait_s(self, ahead: int | None = None) -> float:
+    def estimated_wait_s(self) -> float:
         """Expected queue wait of a request arriving now: the batches ahead of it (plus the running one)
         times the recent batch time."""
-        ahead = len(self._pending) if ahead is None else ahead
         per_batch = self.cfg.batching.max_batch if self.cfg.batching.enabled else 1
-        return (ahead // per_batch + self._busy) * self._batch_seconds
+        return (len(self._pending) // per_batch + self._busy) * self._batch_seconds
 
-    def _overloaded(self, why: str, wait_s: float) -> Overloaded:
+    def _overloaded(self, why: str, wait_s: float) -> QueueFull:
         retry = math.ceil(max(wait_s - self.cfg.max_queue_wait_s, 0.0) + self._batch_seconds)
-        return Overloaded(f"{why}; retry later", headers={"Retry-After": str(min(max(retry, 1), 120))})
+        return QueueFull(f"{why}; retry later", headers={"Retry-After": str(min(max(retry, 1), 120))})
 
     def _enqueue(self, job: Job, bounded: bool = True) -> None:
         if not self.ready:
@@ -278,7 +277,6 @@ class HFEngine:
         events: asyncio.Queue = asyncio.Queue()
         job.sink = lambda kind, payload: loop.call_soon_threadsafe(events.put_nowait, (kind, payload))
         self._enqueue(job)
-        job.future.add_done_callback(lambda f: f.exception())
         kind, payload = await self._await_job(job, events.get(), disconnected)
         if kind == "error":
             raise payload
@@ -359,8 +357,7 @@ class HFEngine:
     def _schedule(self, batch: list[Job]) -> list[Job]:
         """Start the generation deadline of each job now, when it is scheduled (queue wait not counted)."""
         deadline = time.monotonic() + self.cfg.request_timeout_s
-        for job in batch:
-            job.started = True
+        for job in batch:  # (already marked started when taken off the queue, under the lock)
             job.deadline = deadline
         self._busy = 1
         return batch

@@ -81,14 +81,11 @@ class PayloadTooLarge(APIError):
 
 
 class QueueFull(APIError):
-    """429: the generation queue is full; retry after the given seconds."""
+    """429: the queue is full, or the (estimated or actual) queue wait passes serve.max_queue_wait_s; retry
+    after the given seconds."""
 
     status = 429
     type = "rate_limit_error"
-
-
-class Overloaded(QueueFull):
-    """429: the estimated (or actual) queue wait passes serve.max_queue_wait_s; retry after the given seconds."""
 
 
 class ClientGone(APIError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +19,7 @@ from supportbot.generation import Generation
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
 from supportbot.grounded.enforce import GroundedOutputError, agenerate_valid
 from supportbot.grounded.prompt import retrieval_query
-from supportbot.serve.engine import Params
+from supportbot.serve.engine import DisconnectCheck, Params
 
 log = logging.getLogger("supportbot.serve")
 
@@ -139,7 +138,7 @@ class Troubleshooter:
         params: Params,
         hits: list[Any],
         retrieval_s: float,
-        disconnected: Callable[[], Awaitable[bool]] | None = None,
+        disconnected: DisconnectCheck | None = None,
     ) -> TroubleshootOutcome:
         """Run grounded/enforce.py's enforcement loop with the engine (queue, batching, deadline) as the model;
         `disconnected` halts it when the client leaves."""

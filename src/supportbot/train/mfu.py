@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -53,18 +52,10 @@ def flops_per_token(model: Any, head_share: float = 1.0) -> int:
 
 
 def chip_name(device: str = "cpu") -> str:
-    """The CPU model (from /proc/cpuinfo) or the CUDA device name: the peak cache's key."""
-    if device != "cpu":
-        return torch.cuda.get_device_name(torch.device(device))
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
+    """The CPU model or the CUDA device name: the peak cache's key."""
+    from supportbot.train.rundir import cpu_model
 
-    return platform.processor() or platform.machine()
+    return torch.cuda.get_device_name(torch.device(device)) if device != "cpu" else cpu_model()
 
 
 def _cache_key(dtype: torch.dtype, threads: int, device: str) -> str:
@@ -73,11 +64,34 @@ def _cache_key(dtype: torch.dtype, threads: int, device: str) -> str:
 
 PEAK_SHAPES = ((1024, 576, 1536), (1024, 1536, 576), (2048, 2048, 2048))  # a 135M model's MLP + square
 SPEED_PROBE = (256, 256, 256)  # timed first, not a peak candidate: a slow dtype is known before a big GEMM
-MAX_CALL_S = 0.5  # a shape whose one call would take longer than this at the probed speed is skipped
+MAX_CALL_S = 0.5  # no GEMM is repeated (or, for the peak, tried) when one call takes longer than this
+
+
+def _seconds(a: torch.Tensor, b: torch.Tensor) -> float:
+    started = time.perf_counter()
+    torch.matmul(a, b)
+    if a.device.type == "cuda":
+        torch.cuda.synchronize()
+    return max(time.perf_counter() - started, 1e-9)
+
+
+def gemm_gflops(
+    dtype: torch.dtype, shape: tuple[int, int, int], device: str = "cpu", tries: int = 4
+) -> float:
+    """The best GFLOP/s of `tries` (m x k) @ (k x n) GEMMs in `dtype` with torch's current threads, after a
+    warm-up call; only the warm-up when that one call already takes longer than MAX_CALL_S (a slow dtype)."""
+    m, k, n = shape
+    a = torch.randn(m, k, device=device).to(dtype)
+    b = torch.randn(k, n, device=device).to(dtype)
+    flop = 2 * m * k * n
+    warm = _seconds(a, b)
+    if warm > MAX_CALL_S:
+        return flop / warm / 1e9
+    return max(flop / _seconds(a, b) for _ in range(tries)) / 1e9
 
 
 def measured_peak_gflops(dtype: torch.dtype = torch.float32, device: str = "cpu") -> float:
-    """The best GFLOP/s of a few GEMMs (square and training-shaped) on this machine, cached per chip, dtype and
+    """The best GFLOP/s of a few GEMMs (training-shaped and square) on this machine, cached per chip, dtype and
     thread count. A value measured while other processes kept the cores busy (load average above the cores
     left free) is used for this run but not cached, so a busy moment does not become the machine's peak."""
     import os
@@ -93,30 +107,10 @@ def measured_peak_gflops(dtype: torch.dtype = torch.float32, device: str = "cpu"
         cache = {}
     if key in cache:
         return float(cache[key])
-    pm, pk, pn = SPEED_PROBE
-    a, b = torch.randn(pm, pk, device=device).to(dtype), torch.randn(pk, pn, device=device).to(dtype)
-    torch.matmul(a, b)
-    started = time.perf_counter()
-    torch.matmul(a, b)
-    if device != "cpu":
-        torch.cuda.synchronize()
-    probe = 2 * pm * pk * pn / max(time.perf_counter() - started, 1e-9) / 1e9
-    best = 0.0
-    for m, k, n in PEAK_SHAPES:
-        if 2 * m * k * n / (max(best, probe) * 1e9) > MAX_CALL_S:
-            continue
-        a = torch.randn(m, k, device=device).to(dtype)
-        b = torch.randn(k, n, device=device).to(dtype)
-        for _ in range(4):  # the best of a few: the peak, not the average of a noisy machine
-            torch.matmul(a, b)
-            if device != "cpu":
-                torch.cuda.synchronize()
-            started = time.perf_counter()
-            torch.matmul(a, b)
-            if device != "cpu":
-                torch.cuda.synchronize()
-            best = max(best, 2 * m * k * n / (time.perf_counter() - started) / 1e9)
-    best = round(best or probe, 1)  # every shape too slow to time: the probe's speed is all there is
+    speed = gemm_gflops(dtype, SPEED_PROBE, device, tries=1)
+    feasible = [s for s in PEAK_SHAPES if 2 * s[0] * s[1] * s[2] / (speed * 1e9) <= MAX_CALL_S]
+    # every shape too slow to time (bf16 without bf16 units): the probe's speed is all there is
+    best = round(max((gemm_gflops(dtype, s, device) for s in feasible), default=speed), 1)
     idle = device != "cpu" or os.getloadavg()[0] <= (os.cpu_count() or 1) - threads + 0.5
     if idle:
         cache[key] = best

@@ -12,14 +12,14 @@ stored in the run's manifest.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from supportbot.errors import ConfigError
+from supportbot.train.mfu import gemm_gflops
+from supportbot.train.rundir import cpu_flag_set
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 FLAGS_ENV = "SUPPORTBOT_CPU_FLAGS"  # comma-separated flags that replace /proc/cpuinfo's (tests, odd kernels)
@@ -48,32 +48,12 @@ def cpu_flags() -> set[str]:
     forced = os.environ.get(FLAGS_ENV)
     if forced is not None:
         return {f.strip() for f in forced.split(",") if f.strip()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+    return cpu_flag_set()
 
 
-def gemm_gflops(dtype: torch.dtype, shape: tuple[int, int, int] = PROBE_SHAPE, seconds: float = 0.3) -> float:
-    """Measured GFLOP/s of (m x k) @ (k x n) in `dtype` with torch's current threads (after a warm-up)."""
-    m, k, n = shape
-    a = torch.randn(m, k).to(dtype)
-    b = torch.randn(k, n).to(dtype)
-    started = time.perf_counter()
-    torch.matmul(a, b)
-    warm = time.perf_counter() - started
-    if warm > seconds:  # a very slow dtype here (bf16 without bf16 units): one call says enough
-        return 2 * m * k * n / warm / 1e9
-    reps, started = 0, time.perf_counter()
-    while True:
-        torch.matmul(a, b)
-        reps += 1
-        elapsed = time.perf_counter() - started
-        if elapsed >= seconds and reps >= 3:
-            return 2 * m * k * n * reps / elapsed / 1e9
+def precision_dtype(precision: str) -> torch.dtype:
+    """The torch dtype of a training precision ("bf16", "fp16"; anything else fp32)."""
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
 
 
 def choose_precision(requested: str, cuda: bool, flags: set[str] | None = None) -> PrecisionChoice:
@@ -98,7 +78,10 @@ def choose_precision(requested: str, cuda: bool, flags: set[str] | None = None) 
         return PrecisionChoice("bf16", f"asked for (train.precision); CPU has {', '.join(units)}", units)
     if not units:
         return PrecisionChoice("fp32", "CPU without bf16 units (no avx512_bf16 / amx_bf16 flag)", [])
-    speed = {"fp32": gemm_gflops(torch.float32), "bf16": gemm_gflops(torch.bfloat16)}
+    speed = {
+        "fp32": gemm_gflops(torch.float32, PROBE_SHAPE),
+        "bf16": gemm_gflops(torch.bfloat16, PROBE_SHAPE),
+    }
     speed = {k: round(v, 1) for k, v in speed.items()}
     ratio = speed["bf16"] / max(speed["fp32"], 1e-9)
     if ratio < MIN_SPEEDUP:

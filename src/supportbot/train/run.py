@@ -39,7 +39,7 @@ from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 from supportbot.train.mfu import chip_name, flops_per_token, measured_peak_gflops
-from supportbot.train.precision import check_loss, choose_precision
+from supportbot.train.precision import check_loss, choose_precision, precision_dtype
 from supportbot.train.rundir import (
     RESUME_NEWEST,
     RunDir,
@@ -108,10 +108,6 @@ def _device() -> str:
     return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}" if torch.cuda.is_available() else "cpu"
 
 
-def _peak_dtype(precision: str) -> torch.dtype:
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
-
-
 def cast_frozen(model: Any, dtype: torch.dtype) -> None:
     """Cast the frozen (base) weights to `dtype`; trainable LoRA weights stay fp32 for the optimizer."""
     for param in model.parameters():
@@ -169,7 +165,7 @@ def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) ->
     started = time.perf_counter()
     cuda = torch.cuda.is_available()
     # compute dtype: bf16/fp16 on a GPU; on a CPU what the run trains in (fp32 unless bf16 was chosen)
-    compute = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    compute = precision_dtype(precision)
     if cuda and compute == torch.float32:
         compute = torch.float16
     source = spec
@@ -513,12 +509,12 @@ def train(
         tokens = data.stats["train"]
         head_share = tokens["answer_tokens"] / max(1, tokens["tokens"]) if t.labelled_loss else 1.0
         fpt = flops_per_token(model, head_share)
-        peak = measured_peak_gflops(_peak_dtype(precision), _device())
+        peak = measured_peak_gflops(precision_dtype(precision), _device())
         metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world, fpt, peak)
         if main:
             run.update_manifest(
                 flops_per_token=fpt,
-                gemm_peak_gflops={"value": peak, "dtype": str(_peak_dtype(precision)), "chip": chip_name(_device()),
+                gemm_peak_gflops={"value": peak, "dtype": str(precision_dtype(precision)), "chip": chip_name(_device()),
                                   "threads": torch.get_num_threads()},
             )  # fmt: skip
         divergence_cb = DivergenceCallback(t.divergence_factor)

@@ -172,13 +172,34 @@ def library_versions() -> dict[str, str | None]:
     return out
 
 
+def _cpuinfo(key: str) -> str | None:
+    """The first `key : value` of /proc/cpuinfo (None off Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.split(":", 1)[0].strip() == key:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cpu_model() -> str:
+    """The CPU's model name ("Intel(R) Xeon(R) Processor"), else what `platform` knows."""
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
+
+
+def cpu_flag_set() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty when unknown)."""
+    return set((_cpuinfo("flags") or "").split())
+
+
 def hardware() -> dict[str, Any]:
     """CPU/GPU description of this machine."""
     import torch
 
     info: dict[str, Any] = {
         "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.is_available(),
