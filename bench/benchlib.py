@@ -32,6 +32,35 @@ BENCH_RUN_OVERRIDES = [
 ]
 
 
+SHIPPED_DATA = REPO / "data" / "processed"
+
+
+def prepared_data(data_dir: Path | None = None) -> Path:
+    """The prepared splits a bench trains on; the shipped data is prepared first when it is not there yet.
+
+    `data/processed/` is a build output (git-ignored), so a fresh clone or a lent machine has none. A folder
+    the user named must already exist: it is never written over.
+    """
+    data_dir = Path(data_dir) if data_dir is not None else SHIPPED_DATA
+    if not data_dir.is_absolute() and not data_dir.exists():
+        data_dir = REPO / data_dir
+    if (data_dir / "train.jsonl").is_file():
+        return data_dir
+    if data_dir.resolve() != SHIPPED_DATA.resolve():
+        raise SystemExit(
+            f"--data-dir {data_dir}: no train.jsonl there (run `supportbot prepare --out {data_dir}`)"
+        )
+    from supportbot.config import load_config
+    from supportbot.data.pipeline import prepare
+
+    prep = load_config(REPO / "configs" / "prepare.yaml", []).prepare
+    update = {"out": str(SHIPPED_DATA), "input": str(REPO / prep.input)}
+    if prep.eval_suite:
+        update["eval_suite"] = str(REPO / prep.eval_suite)
+    prepare(prep.model_copy(update=update))
+    return SHIPPED_DATA
+
+
 def load_average() -> list[float] | None:
     """1/5/15-minute load averages (what `uptime` shows), or None where the OS has none."""
     try:

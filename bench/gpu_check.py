@@ -189,7 +189,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--steps", type=int, help="Optimizer steps per run (default 30; dry run 3).")
     ap.add_argument("--micro-batch", type=int, default=4)
     ap.add_argument("--max-length", type=int, help="Default 2048 (dry run 128).")
-    ap.add_argument("--data-dir", type=Path, default=bl.REPO / "data" / "processed")
+    ap.add_argument(
+        "--data-dir", type=Path, help="Prepared data (default: the shipped data, prepared if missing)."
+    )
     ap.add_argument("--work", type=Path, default=Path("/tmp/supportbot-gpu-check"))
     ap.add_argument("--out", type=Path, default=bl.RESULTS)
     args = ap.parse_args(argv)
@@ -198,6 +200,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.dry_run:
         args.micro_batch = min(args.micro_batch, 2)
     args.work.mkdir(parents=True, exist_ok=True)
+    args.data_dir = bl.prepared_data(args.data_dir)
     model_dir = build_model(
         TINY if args.dry_run else LLAMA_31_8B,
         args.work / ("tiny" if args.dry_run else "llama-3.1-8b"),

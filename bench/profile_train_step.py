@@ -36,7 +36,7 @@ def main() -> None:
     torch.set_num_threads(1)
     tok = load_tokenizer(args.model)
     examples, _ = render_examples(
-        read_split(bl.REPO / "data" / "processed" / "train.jsonl", 128), tok, SYSTEM, args.max_length
+        read_split(bl.prepared_data() / "train.jsonl", 128), tok, SYSTEM, args.max_length
     )
     rows = sorted(pack(examples, args.max_length), key=lambda r: -len(r.input_ids))[: args.rows]
     items = [{"input_ids": r.input_ids, "labels": r.labels, "position_ids": r.position_ids} for r in rows]

@@ -365,9 +365,7 @@ def plan(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     overrides = [f"model.name={args.model}", *BENCH_DATA_OVERRIDES, *args.set]
     cfg = load_config(args.config, overrides)
     t = cfg.train
-    data_dir = Path(args.data_dir or t.data_dir)
-    if not data_dir.is_absolute() and not data_dir.exists():
-        data_dir = bl.REPO / data_dir
+    data_dir = bl.prepared_data(Path(args.data_dir or t.data_dir))
     tok = load_tokenizer(args.model)
     system_prompt = cfg.generation.system_prompt
     full = render_split(data_dir / "train.jsonl", tok, system_prompt, t.max_length, None)
