@@ -17,6 +17,7 @@ from supportbot.errors import Interrupted, SupportbotError
 from supportbot.eval import cli as eval_cli
 from supportbot.grounded import cli as grounded_cli
 from supportbot.retrieval import cli as retrieval_cli
+from supportbot.review import cli as review_cli
 from supportbot.serve import cli as serve_cli
 from supportbot.train import cli as train_cli
 
@@ -116,6 +117,8 @@ app.command(name="serve")(serve_cli.serve_command)
 app.command(name="index")(retrieval_cli.index_command)
 app.command(name="retrieval-eval")(retrieval_cli.retrieval_eval_command)
 app.command(name="prepare-grounded")(grounded_cli.prepare_grounded_command)
+app.command(name="review")(review_cli.review_command)
+app.command(name="prepare-preferences")(review_cli.prepare_preferences_command)
 
 
 @app.command()

@@ -48,6 +48,7 @@ def _stage_sections() -> dict[str, type[StrictModel]]:
     from supportbot.eval.config import EvalConfig
     from supportbot.grounded.config import GroundedConfig
     from supportbot.retrieval.config import RetrievalConfig
+    from supportbot.review.config import PreferencesConfig, ReviewConfig
     from supportbot.serve.config import ServeConfig
     from supportbot.train.config import TrainConfig
 
@@ -58,6 +59,8 @@ def _stage_sections() -> dict[str, type[StrictModel]]:
         "serve": ServeConfig,
         "retrieval": RetrievalConfig,
         "grounded": GroundedConfig,
+        "review": ReviewConfig,
+        "preferences": PreferencesConfig,
     }
 
 

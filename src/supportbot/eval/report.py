@@ -212,6 +212,41 @@ def verdict_md(metrics: dict[str, Any]) -> str:
     )
 
 
+def human_md(human: dict[str, Any] | None) -> str:
+    """The human review section (`supportbot review`): win rate, judge agreement, confusion, disagreements."""
+    if not human or not human.get("n"):
+        return ""
+    a = human["agreement"]
+    kappa = "n/a (one category only)" if a["kappa"] is None else f"{a['kappa']:.3f}"
+    c = human["counts"]
+    parts = [
+        "## Human review",
+        f"{human['n']} verdict(s) on {human['items']} of {human['of']} items by "
+        f"{', '.join(human['reviewers'])} (`human.jsonl`; blind A/B, ties and both-wrong count half).",
+        f"- human win rate vs base: {fmt(human['win_rate'], 'pct')} (95% CI {fmt(human['win_rate_ci95'], 'ci')}); "
+        f"tuned {c['tuned']}, base {c['base']}, tie {c['tie']}, both wrong {c['both_wrong']}; "
+        f"{human['corrections']} corrected answer(s)",
+        f"- judge vs human on {a['n']} item(s): agreement {fmt(a['raw'], 'pct')}, Cohen's kappa {kappa} "
+        "(both wrong = tie)",
+        _md_table(
+            ["human \\ judge", *a["confusion"]["tuned"]],
+            [[h, *[str(v) for v in row.values()]] for h, row in a["confusion"].items()],
+        ),
+    ]
+    if human["disagreements"]:
+        parts.append("Disagreements (human vs judge):")
+        parts.append(
+            _md_table(
+                ["id", "human", "judge", "reviewer", "note", "question"],
+                [
+                    [d["id"], d["human"], d["judge"], d["reviewer"], d["note"] or "", d["question"][:80]]
+                    for d in human["disagreements"]
+                ],
+            )
+        )
+    return "\n\n".join(parts)
+
+
 def _overlap_md(overlap: list[str] | None) -> str:
     if not overlap:
         return ""
@@ -237,6 +272,7 @@ def write_report_md(
         _md_table(header, srows),
         f"Judge: **{judge['name']}** (`{judge.get('model')}`).\n\n```\n{judge['rubric']}\n```",
         verdict_md(metrics),
+        human_md(metrics.get("human")),
         "Hallucination = the answer states a specific (number, amount, time, error code, URL/e-mail, menu path, "
         "product name, command) absent from the whole knowledge base (invented, or contradicting it), **or** a "
         "claim sentence whose best-matching sentence in the question, reference, cited articles and the rest "

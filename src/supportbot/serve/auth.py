@@ -83,9 +83,12 @@ def _host_name(host: str) -> str:
 class KeyChecker:
     """Checks a request's key against every configured key with hmac.compare_digest."""
 
-    def __init__(self, keys: list[str], admin_keys: list[str] | None = None) -> None:
+    def __init__(
+        self, keys: list[str], admin_keys: list[str] | None = None, open_paths: frozenset[str] = OPEN_PATHS
+    ) -> None:
         self._keys = [k.encode() for k in keys]
         self._admin = [k.encode() for k in admin_keys or []]
+        self.open_paths = open_paths
 
     @property
     def enabled(self) -> bool:
@@ -114,7 +117,7 @@ class KeyChecker:
 
     def check(self, path: str, headers: dict[str, str], client_host: str | None) -> None:
         """Raise 401 (bad/missing key) or 403 (no keys configured and a non-loopback client)."""
-        if path in OPEN_PATHS:
+        if path in self.open_paths:
             return
         auth = headers.get("authorization", "")
         presented = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")

@@ -44,6 +44,18 @@ class QuantConfig(StrictModel):
     double_quant: bool = True
 
 
+class PreferenceConfig(StrictModel):
+    """Preference tuning (train.objective dpo | orpo | kto) through TRL's trainers."""
+
+    beta: float = Field(
+        0.1, gt=0, description="DPO/KTO: how far from the reference the policy may move (lower: further)."
+    )
+    loss_type: str = Field("sigmoid", description="DPO loss (TRL's loss_type: sigmoid, ipo, hinge, ...).")
+    max_prompt_length: int | None = Field(
+        None, ge=8, description="Prompt tokens kept (from the left); default 3/4 of train.max_length."
+    )
+
+
 class TrainConfig(StrictModel):
     """Settings of `supportbot train`."""
 
@@ -57,6 +69,17 @@ class TrainConfig(StrictModel):
         "(train and val), so the model learns to answer from them; evaluate and serve with the same setting.",
     )
     lora: LoraConfig = Field(default_factory=LoraConfig)
+    objective: Literal["sft", "dpo", "orpo", "kto"] = Field(
+        "sft",
+        description="sft: supervised answers (train.data_dir from `prepare`); dpo | orpo | kto: preference pairs "
+        "from `prepare-preferences`, trained with TRL's DPOTrainer / ORPOTrainer / KTOTrainer.",
+    )
+    init_adapter: str | None = Field(
+        None,
+        description="Start from this adapter (a run dir, adapter dir or registry:NAME@V) instead of a fresh "
+        "LoRA; for dpo/kto it is also the frozen reference. The usual preference recipe starts from an SFT run.",
+    )
+    preference: PreferenceConfig = Field(default_factory=PreferenceConfig)
     quantization: QuantConfig = Field(
         default_factory=QuantConfig,
         description="Also the shorthand 4bit | 8bit | none (--set train.quantization=4bit).",

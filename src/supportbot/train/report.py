@@ -108,6 +108,19 @@ def plot(run: RunDir, rows: list[dict[str, Any]]) -> list[Path]:
         ("lr.png", "learning rate", [("learning_rate", "lr")]),
         ("grad_norm.png", "grad norm", [("grad_norm", "grad norm")]),
     ]
+    if any("rewards/margins" in r for r in rows):  # preference objectives (dpo/orpo/kto)
+        specs.append(
+            (
+                "rewards.png",
+                "chosen - rejected reward (margin) / pair accuracy",
+                [
+                    ("rewards/margins", "train margin"),
+                    ("eval_rewards/margins", "val margin"),
+                    ("rewards/accuracies", "train accuracy"),
+                    ("eval_rewards/accuracies", "val accuracy"),
+                ],
+            )
+        )
     for name, ylabel, keys in specs:
         fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
         for key, label in keys:
@@ -125,6 +138,21 @@ def plot(run: RunDir, rows: list[dict[str, Any]]) -> list[Path]:
         fig.savefig(path)
         plt.close(fig)
         out.append(path)
+    return out
+
+
+def _preference_lines(manifest: dict[str, Any]) -> list[str]:
+    """The reward margin and pair accuracy of a dpo/orpo/kto run, first logged -> last (none for SFT)."""
+    if manifest.get("objective", "sft") == "sft":
+        return []
+    out = [f"- objective: {manifest['objective']} on top of {manifest.get('init_adapter') or 'a fresh LoRA'}"]
+    for key, label in (
+        ("eval_rewards_margins", "val reward margin (chosen - rejected)"),
+        ("eval_rewards_accuracies", "val pair accuracy (chosen reward > rejected)"),
+        ("rewards_margins", "train reward margin"),
+    ):
+        if manifest.get(key):
+            out.append(f"- {label}: {manifest[key]['first']:.3f} -> {manifest[key]['last']:.3f}")
     return out
 
 
@@ -159,6 +187,7 @@ def write_report(run_dir: str | Path) -> Report:
         f"- val perplexity: base {_fmt(f.get('base_val_perplexity'), '.2f')} -> best "
         f"{_fmt(f.get('best_val_perplexity'), '.2f')}",
         f"- convergence: {f['verdict']}",
+        *_preference_lines(manifest),
         "",
         *[f"![{p.stem}]({p.name})" for p in plots],
     ]

@@ -266,15 +266,18 @@ def _make_trainer_class() -> type:
     return SupportbotTrainer
 
 
-def _training_args(cfg: Any, run: RunDir, precision: str, world: int) -> Any:
-    """transformers TrainingArguments from our TrainConfig."""
+def _training_args(
+    cfg: Any, run: RunDir, precision: str, world: int, cls: type | None = None, **extra: Any
+) -> Any:
+    """transformers TrainingArguments (or TRL's subclass `cls` with its `extra` settings) from our TrainConfig."""
     from transformers import TrainingArguments
 
     t = cfg.train
+    cls = cls or TrainingArguments
     # accelerate reads mixed precision from this variable, which an earlier bf16 run in the same process (or an
     # `accelerate launch` config) leaves set: the recipe's choice wins
     os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(precision, "no")
-    return TrainingArguments(
+    settings: dict[str, Any] = dict(
         output_dir=str(run.checkpoints),
         per_device_train_batch_size=t.micro_batch_size,
         per_device_eval_batch_size=t.micro_batch_size,
@@ -315,6 +318,7 @@ def _training_args(cfg: Any, run: RunDir, precision: str, world: int) -> Any:
         ddp_find_unused_parameters=False if world > 1 else None,
         save_safetensors=True,
     )
+    return cls(**{**settings, **extra})
 
 
 def _sample_prompts(val_rows: list[dict[str, Any]], n: int, system_prompt: str) -> list[dict[str, Any]]:
@@ -329,7 +333,7 @@ def _sample_prompts(val_rows: list[dict[str, Any]], n: int, system_prompt: str) 
             {
                 "id": row.get("id"),
                 "question": i["question"],
-                "reference": row["outputs"]["answer"],
+                "reference": (row.get("outputs") or {}).get("answer") or row.get("chosen"),
                 "messages": prompt_messages(i["question"], i.get("context"), i.get("history"), system),
             }
         )
@@ -356,10 +360,7 @@ def train(
     allow_fallback: bool = False,
 ) -> RunResult:
     """Fine-tune per config (or resume the run dir `resume` from its newest complete checkpoint)."""
-    from transformers import EarlyStoppingCallback
-    from transformers.integrations import TensorBoardCallback
 
-    from supportbot.train.checkpoints import ChecksumCallback, best_good_checkpoint, copy_adapter
     from supportbot.train.dataset import Collator, build_datasets
     from supportbot.train.lora import (
         attach_lora,
@@ -405,6 +406,8 @@ def train(
     precision = choice.precision
     # auto chose bf16 on a CPU by GEMM speed: load fp32, compare the val loss of both, then cast (step 3)
     probe_loss = t.precision == "auto" and precision == "bf16" and not torch.cuda.is_available()
+    preference = t.objective != "sft"
+    probe_loss = probe_loss and not preference  # the probe compares SFT val losses
 
     if main:
         if checkpoint is None:
@@ -439,13 +442,17 @@ def train(
         # 2. Base model + LoRA adapter.
         load_precision = "fp32" if probe_loss else precision
         lm = load_for_training(cfg.model.name, quant, load_precision, int(os.environ.get("LOCAL_RANK", "0")))
-        model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
+        if t.init_adapter:
+            model = _start_from_adapter(lm.model, cfg, quant.bits in (4, 8))
+        else:
+            model = attach_lora(lm.model, t.lora, quant.bits in (4, 8), t.gradient_checkpointing)
         model.config.use_cache = False
         speedups = {"fast_lora_dropout_layers": 0, "fused_lora_layers": 0}
-        if t.fast_lora_dropout and not torch.cuda.is_available():
+        # the preference trainers switch to the reference adapter and back: PEFT's own layers only
+        if t.fast_lora_dropout and not torch.cuda.is_available() and not preference:
             # CPU: torch's per-element dropout draws were ~11% of a step
             speedups["fast_lora_dropout_layers"] = use_fast_lora_dropout(model)
-        if t.fused_lora and not torch.cuda.is_available():
+        if t.fused_lora and not torch.cuda.is_available() and not preference:
             # after the dropout swap: the fused layers draw FastDropout's masks; quantised (bitsandbytes)
             # LoRA layers are a different class and keep PEFT's own forward
             speedups["fused_lora_layers"] = use_fused_lora(model)
@@ -453,7 +460,9 @@ def train(
             run.update_manifest(speedups=speedups)
         params = param_report(model)
 
-        # 3. Data, rendered with the chat template (labels on the answer only).
+        # 3. Data, rendered with the chat template (labels on the answer only); preference pairs for TRL.
+        if preference:
+            return _train_preference(cfg, run, main, world, lm, model, params, quant, precision, checkpoint)
         data = build_datasets(
             Path(t.data_dir),
             lm.tokenizer,
@@ -510,53 +519,18 @@ def train(
         head_share = tokens["answer_tokens"] / max(1, tokens["tokens"]) if t.labelled_loss else 1.0
         fpt = flops_per_token(model, head_share)
         peak = measured_peak_gflops(precision_dtype(precision), _device())
-        metrics_cb = MetricsCallback(run.metrics if main else None, trainer_cls.counter, world, fpt, peak)
-        if main:
-            run.update_manifest(
-                flops_per_token=fpt,
-                gemm_peak_gflops={"value": peak, "dtype": str(precision_dtype(precision)), "chip": chip_name(_device()),
-                                  "threads": torch.get_num_threads()},
-            )  # fmt: skip
-        divergence_cb = DivergenceCallback(t.divergence_factor)
-        samples_cb = SampleGenerationCallback(
-            _sample_prompts(data.val_examples, t.num_samples if main else 0, cfg.generation.system_prompt),
-            lm.tokenizer,
-            cfg.generation,
-            run.samples,
-            t.sample_max_new_tokens,
-        )
-        stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None)
-        callbacks: list[Any] = [
-            EvaluateLastStepCallback(),
-            ChecksumCallback(),
-            stop_cb,
-            divergence_cb,
-            samples_cb,
-        ]
-        if t.early_stopping_patience:
-            callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
-        trainer = trainer_cls(
-            model=model,
-            args=args,
-            train_dataset=data.train,
-            eval_dataset=data.val,
-            data_collator=Collator(lm.tokenizer.pad_token_id),
-            processing_class=lm.tokenizer,
-            callbacks=callbacks,
-        )
-        trainer.callback_handler.callbacks.insert(0, metrics_cb)
-        samples_cb.tb_source = lambda: next(
-            (
-                cb.tb_writer
-                for cb in trainer.callback_handler.callbacks
-                if isinstance(cb, TensorBoardCallback)
+        trainer, loop_cbs = _trainer_with_callbacks(
+            cfg, run, main, world, lm, data.val_examples, trainer_cls.counter, (fpt, peak, precision),
+            lambda callbacks: trainer_cls(
+                model=model,
+                args=args,
+                train_dataset=data.train,
+                eval_dataset=data.val,
+                data_collator=Collator(lm.tokenizer.pad_token_id),
+                processing_class=lm.tokenizer,
+                callbacks=callbacks,
             ),
-            None,
-        )
-        if main:  # DDP, FSDP (from `accelerate launch --config_file ...`) or NO: what really wraps the model
-            run.update_manifest(distributed_type=str(trainer.accelerator.distributed_type).split(".")[-1])
-        digest_cb = FinalDigestCallback(adapter_digest)
-        trainer.add_callback(digest_cb)
+        )  # fmt: skip
 
         # 5. Base-model perplexity before step 0 (stored in the run for comparison).
         if checkpoint is None and t.eval_base:
@@ -573,70 +547,251 @@ def train(
                 f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
             )
 
-        # 6. Train (the Trainer restores optimizer, scheduler, RNG and data position on resume).
-        started = time.perf_counter()
-        with stop_cb.catching():
-            out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        elapsed = time.perf_counter() - started
-        digests = _gather(digest_cb.digest or adapter_digest(trainer.model), world)
+        return _run_and_finish(cfg, run, main, world, trainer, lm, checkpoint, loop_cbs)
 
-        # 7. Summary, best adapter, runs/last.
-        state = trainer.state
-        diverged = divergence_cb.result
-        evals = [h for h in state.log_history if "eval_loss" in h]
-        # The best adapter is copied from the best checkpoint that passes its checksums, never from memory:
-        # the Trainer's load_best_model_at_end trusts whatever bytes are on disk.
-        picked = best_good_checkpoint(run.checkpoints, state.log_history, run.say) if main else None
-        best_ckpt = str(picked[0]) if picked else None
-        best_eval = picked[1] if picked else None
-        train_losses = [h["loss"] for h in state.log_history if "loss" in h]
-        steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
-        epochs_done = state.epoch or 0.0
-        summary: dict[str, Any] = {
-            "status": "diverged" if diverged.reason else "interrupted" if stop_cb.signum else "completed",
-            "global_step": state.global_step,
-            "epochs": round(epochs_done, 3),
-            "train_seconds": round(elapsed, 1),
-            "seconds_per_epoch": round(
-                elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
-            ),
-            "final_train_loss": train_losses[-1] if train_losses else None,
-            "train_loss_mean": _mean_train_loss(state.log_history, out.training_loss),
-            "best_val_loss": best_eval["eval_loss"] if best_eval else None,
-            "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
-            "best_step": best_eval["step"] if best_eval else None,
-            "best_epoch": best_eval.get("epoch") if best_eval else None,
-            "final_val_loss": evals[-1]["eval_loss"] if evals else None,
-            "best_checkpoint": best_ckpt,
-            "peak_memory_mb": round(max(_gather(peak_memory_mb(), world)), 1),
-            "adapter_sha256_by_rank": digests,
-            "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
-        }
-        if main:
-            if picked is not None:
-                copy_adapter(picked[0], run.adapter)
-                lm.tokenizer.save_pretrained(run.adapter)
-                meta = {"base_model": cfg.model.name}
-                if t.context is not None:  # eval, chat and export read it to prompt the way training did
-                    meta["context"] = t.context.model_dump(mode="json")
-                (run.adapter / ADAPTER_META).write_text(json.dumps(meta) + "\n")
-                summary["adapter"] = str(run.adapter)
-            run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
-            point_last(run)
-            _print_summary(run, summary)
-        if stop_cb.signum is not None:
-            name = signal.Signals(stop_cb.signum).name
-            raise Interrupted(
-                f"{name}: training stopped at step {state.global_step} with a checkpoint "
-                f"({latest_checkpoint(run)}); continue with: supportbot train --resume {run.root}",
-                stop_cb.signum,
-            )
-        if diverged.reason:
-            keep = latest_checkpoint(run)
-            raise TrainingDivergedError(
-                f"training stopped at step {diverged.step}: {diverged.reason} (lower train.lr or raise "
-                f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
-            )
+
+def _trainer_with_callbacks(
+    cfg: Any,
+    run: RunDir,
+    main: bool,
+    world: int,
+    lm: Any,
+    val_rows: list[dict[str, Any]],
+    counter: TokenCounter,
+    speed: tuple[int | None, float | None, str],
+    make_trainer: Any,
+) -> tuple[Any, tuple[Any, Any, Any]]:
+    """The trainer `make_trainer(callbacks)` builds, with supportbot's callbacks (metrics first, so TensorBoard
+    sees tokens/s, memory and perplexity); also (stop, divergence, digest), which the loop reads afterwards."""
+    from transformers import EarlyStoppingCallback
+    from transformers.integrations import TensorBoardCallback
+
+    from supportbot.train.checkpoints import ChecksumCallback
+
+    t = cfg.train
+    fpt, peak, precision = speed
+    metrics_cb = MetricsCallback(run.metrics if main else None, counter, world, fpt, peak)
+    if main:
+        run.update_manifest(
+            flops_per_token=fpt,
+            gemm_peak_gflops={"value": peak, "dtype": str(precision_dtype(precision)), "chip": chip_name(_device()),
+                              "threads": torch.get_num_threads()},
+        )  # fmt: skip
+    divergence_cb = DivergenceCallback(t.divergence_factor)
+    samples_cb = SampleGenerationCallback(
+        _sample_prompts(val_rows, t.num_samples if main else 0, cfg.generation.system_prompt),
+        lm.tokenizer,
+        cfg.generation,
+        run.samples,
+        t.sample_max_new_tokens,
+    )
+    stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None)
+    callbacks: list[Any] = [
+        EvaluateLastStepCallback(),
+        ChecksumCallback(),
+        stop_cb,
+        divergence_cb,
+        samples_cb,
+    ]
+    if t.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
+    trainer = make_trainer(callbacks)
+    trainer.callback_handler.callbacks.insert(0, metrics_cb)
+    samples_cb.tb_source = lambda: next(
+        (cb.tb_writer for cb in trainer.callback_handler.callbacks if isinstance(cb, TensorBoardCallback)),
+        None,
+    )
+    if main:  # DDP, FSDP (from `accelerate launch --config_file ...`) or NO: what really wraps the model
+        run.update_manifest(distributed_type=str(trainer.accelerator.distributed_type).split(".")[-1])
+    digest_cb = FinalDigestCallback(adapter_digest)
+    trainer.add_callback(digest_cb)
+    return trainer, (stop_cb, divergence_cb, digest_cb)
+
+
+def _start_from_adapter(base_model: Any, cfg: Any, quantized: bool) -> Any:
+    """The base with train.init_adapter loaded trainable (and, for dpo/kto, frozen as the reference)."""
+    from peft import prepare_model_for_kbit_training
+
+    from supportbot.train.preference import load_init_adapter
+
+    t = cfg.train
+    if quantized:
+        base_model = prepare_model_for_kbit_training(base_model, t.gradient_checkpointing)
+    elif t.gradient_checkpointing:
+        base_model.enable_input_require_grads()
+    return load_init_adapter(base_model, t.init_adapter, cfg.model.name, t.objective in ("dpo", "kto"))
+
+
+def _train_preference(
+    cfg: Any,
+    run: RunDir,
+    main: bool,
+    world: int,
+    lm: Any,
+    model: Any,
+    params: Any,
+    quant: Any,
+    precision: str,
+    checkpoint: Path | None,
+) -> RunResult:
+    """Steps 3-7 for dpo / orpo / kto: TRL's trainer on the preference pairs, with the same run dir, callbacks,
+    checkpoints, early stopping and best-adapter copy as SFT."""
+    from supportbot.train.lora import format_memory, memory_estimate
+    from supportbot.train.preference import (
+        build_preference_datasets,
+        config_class,
+        preference_args,
+        reward_summary,
+        trainer_class,
+        trainer_kwargs,
+    )
+
+    t = cfg.train
+    data = build_preference_datasets(
+        Path(t.data_dir),
+        cfg.generation.system_prompt,
+        t.objective,
+        t.max_train_examples,
+        t.max_val_examples,
+        t.context,
+    )
+    # chosen and rejected both go through the policy (and the reference, without gradients)
+    est = memory_estimate(
+        model,
+        params,
+        quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
+        2 * t.micro_batch_size,
+        t.max_length,
+        t.gradient_checkpointing,
+        act_bytes=2 if precision in ("bf16", "fp16") else 4,
+        trained_layers=t.lora.top_layers,
+    )
+    if main:
+        run.say(params.line())
+        run.say(format_memory(est))
+        run.say(
+            f"data: {data.stats['train']['pairs']} train pairs, {data.stats['val']['pairs']} val pairs "
+            f"({t.objective}); dataset {data.fingerprint['dataset_hash']}"
+        )
+        run.update_manifest(
+            objective=t.objective,
+            init_adapter=t.init_adapter,
+            trainable_params=params.trainable,
+            total_params=params.total,
+            trainable_percent=round(params.percent, 4),
+            memory_estimate_gib={k: round(v, 3) for k, v in est.items()},
+            data={"dir": t.data_dir, **data.fingerprint, "stats": data.stats},
+        )
+    has_reference = bool(t.init_adapter) and t.objective in ("dpo", "kto")
+    args = _training_args(
+        cfg, run, precision, world, config_class(t.objective), **preference_args(t, has_reference)
+    )
+    trainer_cls = trainer_class(t.objective)
+    trainer_cls.counter = TokenCounter()
+    peak = measured_peak_gflops(precision_dtype(precision), _device())
+    trainer, loop_cbs = _trainer_with_callbacks(
+        cfg, run, main, world, lm, data.val_rows, trainer_cls.counter, (None, peak, precision),
+        lambda callbacks: trainer_cls(
+            model=model,
+            args=args,
+            train_dataset=data.train,
+            eval_dataset=data.val,
+            processing_class=lm.tokenizer,
+            callbacks=callbacks,
+            **trainer_kwargs(t, has_reference),
+        ),
+    )  # fmt: skip
+    if main:
+        run.say(
+            f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
+        )
+    return _run_and_finish(cfg, run, main, world, trainer, lm, checkpoint, loop_cbs, reward_summary)
+
+
+def _run_and_finish(
+    cfg: Any,
+    run: RunDir,
+    main: bool,
+    world: int,
+    trainer: Any,
+    lm: Any,
+    checkpoint: Path | None,
+    callbacks: tuple[Any, Any, Any],
+    extra_summary: Any = None,
+) -> RunResult:
+    """Train (or resume), then write the summary, copy the best checkpoint's adapter and point runs/last."""
+    from supportbot.train.checkpoints import best_good_checkpoint, copy_adapter
+
+    t = cfg.train
+    stop_cb, divergence_cb, digest_cb = callbacks
+    # 6. Train (the Trainer restores optimizer, scheduler, RNG and data position on resume).
+    started = time.perf_counter()
+    with stop_cb.catching():
+        out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    elapsed = time.perf_counter() - started
+    digests = _gather(digest_cb.digest or adapter_digest(trainer.model), world)
+
+    # 7. Summary, best adapter, runs/last.
+    state = trainer.state
+    diverged = divergence_cb.result
+    evals = [h for h in state.log_history if "eval_loss" in h]
+    # The best adapter is copied from the best checkpoint that passes its checksums, never from memory:
+    # the Trainer's load_best_model_at_end trusts whatever bytes are on disk.
+    picked = best_good_checkpoint(run.checkpoints, state.log_history, run.say) if main else None
+    best_ckpt = str(picked[0]) if picked else None
+    best_eval = picked[1] if picked else None
+    train_losses = [h["loss"] for h in state.log_history if "loss" in h]
+    steps_done = state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+    epochs_done = state.epoch or 0.0
+    summary: dict[str, Any] = {
+        "status": "diverged" if diverged.reason else "interrupted" if stop_cb.signum else "completed",
+        "global_step": state.global_step,
+        "epochs": round(epochs_done, 3),
+        "train_seconds": round(elapsed, 1),
+        "seconds_per_epoch": round(
+            elapsed / max(epochs_done, 1e-9) * (steps_done / max(state.global_step, 1)), 1
+        ),
+        "final_train_loss": train_losses[-1] if train_losses else None,
+        "train_loss_mean": _mean_train_loss(state.log_history, out.training_loss),
+        "best_val_loss": best_eval["eval_loss"] if best_eval else None,
+        "best_val_perplexity": perplexity(best_eval["eval_loss"]) if best_eval else None,
+        "best_step": best_eval["step"] if best_eval else None,
+        "best_epoch": best_eval.get("epoch") if best_eval else None,
+        "final_val_loss": evals[-1]["eval_loss"] if evals else None,
+        "best_checkpoint": best_ckpt,
+        "peak_memory_mb": round(max(_gather(peak_memory_mb(), world)), 1),
+        "adapter_sha256_by_rank": digests,
+        "diverged": {"step": diverged.step, "reason": diverged.reason} if diverged.reason else None,
+    }
+    if extra_summary is not None:
+        summary.update(extra_summary(state.log_history))
+    if main:
+        if picked is not None:
+            copy_adapter(picked[0], run.adapter)
+            lm.tokenizer.save_pretrained(run.adapter)
+            meta = {"base_model": cfg.model.name}
+            if t.objective != "sft":
+                meta["objective"] = t.objective
+            if t.context is not None:  # eval, chat and export read it to prompt the way training did
+                meta["context"] = t.context.model_dump(mode="json")
+            (run.adapter / ADAPTER_META).write_text(json.dumps(meta) + "\n")
+            summary["adapter"] = str(run.adapter)
+        run.update_manifest(**summary, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        point_last(run)
+        _print_summary(run, summary)
+    if stop_cb.signum is not None:
+        name = signal.Signals(stop_cb.signum).name
+        raise Interrupted(
+            f"{name}: training stopped at step {state.global_step} with a checkpoint "
+            f"({latest_checkpoint(run)}); continue with: supportbot train --resume {run.root}",
+            stop_cb.signum,
+        )
+    if diverged.reason:
+        keep = latest_checkpoint(run)
+        raise TrainingDivergedError(
+            f"training stopped at step {diverged.step}: {diverged.reason} (lower train.lr or raise "
+            f"train.divergence_factor); last good checkpoint: {keep or 'none (diverged before the first save)'}"
+        )
     return RunResult(run, summary)
 
 
@@ -676,11 +831,19 @@ def _marks_failure(run: RunDir, main: bool) -> Any:
 def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
     base = run.read_manifest().get("base_val_perplexity")
     best = s["best_val_perplexity"]
-    run.say(
-        f"done: {s['status']} after {s['global_step']} steps ({s['epochs']} epochs) in {s['train_seconds']}s; "
-        f"val perplexity {'n/a' if base is None else f'{base:.2f}'} (base) -> "
-        f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
-    )
+    done = f"done: {s['status']} after {s['global_step']} steps ({s['epochs']} epochs) in {s['train_seconds']}s; "
+    margin = s.get("eval_rewards_margins") or s.get("rewards_margins")
+    if margin is not None:  # preference objectives: the loss is not a likelihood, the reward margin says more
+        acc = s.get("eval_rewards_accuracies") or s.get("rewards_accuracies") or {}
+        run.say(
+            f"{done}val loss {s['best_val_loss']:.4f} (best, step {s['best_step']}); reward margin "
+            f"{margin['first']:.3f} -> {margin['last']:.3f}, accuracy {acc.get('first')} -> {acc.get('last')}"
+        )
+    else:
+        run.say(
+            f"{done}val perplexity {'n/a' if base is None else f'{base:.2f}'} (base) -> "
+            f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
+        )
     if not math.isnan(s.get("peak_memory_mb") or 0.0):
         run.say(f"peak memory {s['peak_memory_mb']:.0f} MiB")
     run.say(f"run dir: {run.root}  (runs/last -> {run.id}); adapter: {s.get('adapter', 'none')}")
