@@ -622,6 +622,22 @@ def _start_from_adapter(base_model: Any, cfg: Any, quantized: bool) -> Any:
     return load_init_adapter(base_model, t.init_adapter, cfg.model.name, t.objective in ("dpo", "kto"))
 
 
+def _inherit_context(cfg: Any) -> str | None:
+    """Without train.context, a preference run prompts with the retrieval context its init adapter was trained
+    with (the same prompts as SFT and inference); returns a description when it did so."""
+    t = cfg.train
+    if t.context is not None or not t.init_adapter:
+        return None
+    from supportbot.models import adapter_context
+    from supportbot.retrieval.config import ContextConfig
+
+    trained = adapter_context(t.init_adapter)
+    if trained is None:
+        return None
+    t.context = ContextConfig.model_validate(trained)
+    return f"index {t.context.index_dir}, k={t.context.k}"
+
+
 def _train_preference(
     cfg: Any,
     run: RunDir,
@@ -647,6 +663,7 @@ def _train_preference(
     )
 
     t = cfg.train
+    inherited = _inherit_context(cfg)
     data = build_preference_datasets(
         Path(t.data_dir),
         cfg.generation.system_prompt,
@@ -673,9 +690,12 @@ def _train_preference(
             f"data: {data.stats['train']['pairs']} train pairs, {data.stats['val']['pairs']} val pairs "
             f"({t.objective}); dataset {data.fingerprint['dataset_hash']}"
         )
+        if inherited:
+            run.say(f"context: retrieved as {t.init_adapter} was trained ({inherited})")
         run.update_manifest(
             objective=t.objective,
             init_adapter=t.init_adapter,
+            context_from="init_adapter" if inherited else ("train.context" if t.context else None),
             trainable_params=params.trainable,
             total_params=params.total,
             trainable_percent=round(params.percent, 4),
