@@ -27,6 +27,10 @@ def finished_eval(tmp_path_factory: pytest.TempPathFactory, tiny_run_dir: Path) 
         "generation.max_new_tokens=6",
         "--set",
         "eval.batch_size=2",
+        "--set",
+        "generation.temperature=1.0",  # sampled: the greedy tiny base says nothing
+        "--set",
+        "generation.seed=3",
     ]
     result = CliRunner().invoke(app, [*args, "--no-progress"])
     assert result.exit_code == 0, result.output

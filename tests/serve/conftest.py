@@ -167,6 +167,7 @@ def servers(serve_tmp: Path, adapters: dict[str, Path]) -> dict[str, Server]:
             },
             "batching": {"enabled": True, "max_wait_ms": 20, "max_batch": 4},
             "request_log": str(serve_tmp / "requests.jsonl"),
+            "feedback": {"path": str(serve_tmp / "feedback.jsonl"), "remember": 50},
             "guardrails": {
                 "refusal": REFUSAL,
                 "rules": [

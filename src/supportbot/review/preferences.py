@@ -102,7 +102,7 @@ def from_results(results_dir: Path, judge_margin: float | None, counts: dict[str
         except (KeyError, TypeError, ValueError):
             counts["judge_without_scores"] = counts.get("judge_without_scores", 0) + 1
             continue
-        if abs(margin) < judge_margin:
+        if margin == 0 or abs(margin) < judge_margin:
             counts["judge_below_margin"] = counts.get("judge_below_margin", 0) + 1
             continue
         pair = by_id[qid]
@@ -130,10 +130,13 @@ def from_feedback(path: Path, counts: dict[str, int]) -> list[Candidate]:
     for n, row in enumerate(_jsonl(path), 1):
         messages = row.get("messages") or []
         users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
-        if not users or not row.get("answer"):
+        if not users or not isinstance(row.get("answer"), str):
             raise DataError(f"{path}:{n}: feedback without the served messages and answer")
         if not row.get("correction"):
             counts["feedback_without_correction"] = counts.get("feedback_without_correction", 0) + 1
+            continue
+        if not row["answer"].strip():  # nothing to prefer the correction over (an SFT example, not a pair)
+            counts["feedback_on_an_empty_answer"] = counts.get("feedback_on_an_empty_answer", 0) + 1
             continue
         last = users[-1]
         history = [
@@ -260,7 +263,9 @@ def prepare_preferences(cfg: Any) -> PreferenceResult:
     seen: dict[str, str] = {}
     for c in candidates:
         pid = _pair_id(c)
-        if _norm(c.chosen) == _norm(c.rejected):
+        if not c.chosen.strip() or not c.rejected.strip():
+            quarantine.append({"reason": "an empty answer", "item": c.item, "source": c.source})
+        elif _norm(c.chosen) == _norm(c.rejected):
             quarantine.append({"reason": "chosen equals rejected", "item": c.item, "source": c.source})
         elif pid in seen:
             quarantine.append({"reason": f"duplicate of {seen[pid]}", "item": c.item, "source": c.source})
@@ -274,10 +279,15 @@ def prepare_preferences(cfg: Any) -> PreferenceResult:
             {"reason": f"eval-suite leak: {leaks[i]}", "item": c.item, "source": c.source, "id": pid}
         )
     kept = [k for i, k in enumerate(kept) if i not in leaks]
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "quarantine.jsonl").write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in quarantine), encoding="utf-8"
+    )
     if not kept:
         raise DataError(
-            f"prepare-preferences: no pair left ({len(candidates)} candidate(s); {len(quarantine)} quarantined; "
-            f"skipped: {counts or 'none'})"
+            f"prepare-preferences: no pair left ({len(candidates)} candidate(s); {len(quarantine)} quarantined, "
+            f"see {out / 'quarantine.jsonl'}; skipped: {counts or 'none'})"
         )
     group_of = _groups([c.question for _, c in kept], cfg.group_threshold, cfg.seed)
     groups = sorted(set(group_of))
@@ -286,8 +296,6 @@ def prepare_preferences(cfg: Any) -> PreferenceResult:
     if cfg.val_fraction > 0 and len(groups) > 1:
         n_val = min(max(n_val, 1), len(groups) - 1)  # training needs a val pair, and a train pair
     val_groups = set(groups[:n_val])
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     for (pid, c), g in zip(kept, group_of, strict=True):
         rows["val" if g in val_groups else "train"].append(_record(c, pid, f"pg{g}"))
@@ -298,9 +306,6 @@ def prepare_preferences(cfg: Any) -> PreferenceResult:
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[split]), encoding="utf-8"
         )
         hashes[f"{split}.jsonl"] = sha256_file(path)
-    (out / "quarantine.jsonl").write_text(
-        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in quarantine), encoding="utf-8"
-    )
     by_source = {s: sum(c.source == s for _, c in kept) for s in ("human", "feedback", "judge")}
     manifest = {
         "kind": "preferences",

@@ -35,13 +35,22 @@ from supportbot.serve.errors import (
     Forbidden,
     InvalidModelOutput,
     NotEnabled,
+    NotFound,
     NotReady,
     api_error_payload,
     error_payload,
 )
+from supportbot.serve.feedback import (
+    FeedbackReceipt,
+    FeedbackRequest,
+    ResponseStore,
+    generate_id,
+    new_feedback_id,
+)
 from supportbot.serve.guardrails import Guardrails, StreamText
 from supportbot.serve.limits import BodySizeLimit
 from supportbot.serve.metrics import Metrics, MetricsMiddleware
+from supportbot.serve.request_log import RequestLog
 from supportbot.serve.schemas import (
     GREEDY_BELOW,
     ChatCompletion,
@@ -102,6 +111,16 @@ class _Service:
         self.metrics = metrics
         self.log_fn = log_fn
         self.guard = Guardrails(cfg.guardrails, on_hit=lambda r, s: metrics.guardrail_hits.labels(r, s).inc())
+        self.responses = ResponseStore(cfg.feedback.remember) if cfg.feedback.enabled else None
+        self.feedback_log: Any = None  # opened on the first feedback
+
+    def remember(
+        self, response_id: str, route: str, public: str, messages: list[dict[str, str]], text: str
+    ) -> None:
+        """Keep an answer for /v1/feedback (the conversation as the client sent it, no system prompt)."""
+        if self.responses is not None:
+            turns = [m for m in messages if m["role"] in ("user", "assistant")]
+            self.responses.remember(response_id, route, public, turns, text)
 
     async def with_context(self, question: str) -> tuple[str, list[str] | None]:
         """The user turn with retrieved KB context before the question (as in training), and the chunk ids."""
@@ -191,6 +210,10 @@ def _chat_messages(req: ChatCompletionRequest, system_prompt: str) -> Messages:
     return messages
 
 
+def _client_turns(req: ChatCompletionRequest) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.text()} for m in req.messages if m.role in ("user", "assistant")]
+
+
 def _sse(payload: dict[str, Any]) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
@@ -219,6 +242,8 @@ def create_app(
         engine.close()
         if request_log is not None and hasattr(request_log, "close"):
             request_log.close()
+        if svc.feedback_log is not None:
+            svc.feedback_log.close()
 
     app = FastAPI(
         title="supportbot",
@@ -292,7 +317,10 @@ def create_app(
             result.text = svc.guard.redact_output(result.text)
             _mark_deadline(response, result)
         svc.finish("/generate", public, params.adapter, req, result, {"guardrail": refusal and refusal.rule})
+        rid = generate_id()
+        svc.remember(rid, "/generate", public, [{"role": "user", "content": req.prompt}], result.text)
         return GenerateResponse(
+            id=rid,
             text=result.text,
             latency_ms=round(result.latency_s * 1000, 2),
             tokens_in=result.tokens_in,
@@ -341,6 +369,7 @@ def create_app(
             result,
             {"guardrail": refusal and refusal.rule},
         )
+        svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
         return ChatCompletion(
             id=cid,
             created=created,
@@ -438,6 +467,7 @@ def create_app(
                     }
                 )
             log_once(result, {"guardrail": refusal and refusal.rule, "finish_reason": finish})
+            svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
             yield "data: [DONE]\n\n"
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -526,6 +556,28 @@ def create_app(
         )  # fmt: skip
         return JSONResponse(response.model_dump(mode="json"), headers=headers)
 
+    @app.post(
+        "/v1/feedback", response_model=FeedbackReceipt, status_code=201, responses=ERRORS, tags=["feedback"]
+    )
+    async def feedback(body: FeedbackRequest) -> FeedbackReceipt:
+        """Rate an answer this server gave (by its response id), optionally with the answer it should have been."""
+        if svc.responses is None:
+            raise NotEnabled("feedback is off: set serve.feedback.enabled: true")
+        served = svc.responses.get(body.response_id)
+        if served is None:
+            raise NotFound(
+                f"response_id {body.response_id!r}: not one of the last {cfg.feedback.remember} answers of this "
+                "server (answers are remembered in memory until a restart)",
+                param="response_id",
+                code="unknown_response",
+            )
+        if svc.feedback_log is None:
+            svc.feedback_log = RequestLog(cfg.feedback.path, "serve.feedback.path")
+        fid = new_feedback_id()
+        record = {"id": fid, **body.model_dump(), **served}
+        await asyncio.to_thread(svc.feedback_log, record)
+        return FeedbackReceipt(id=fid, response_id=body.response_id)
+
     @app.post("/admin/reload", response_model=ModelList, responses=ERRORS, tags=["admin"])
     async def reload(body: ReloadRequest | None = None) -> ModelList:
         """Hot-reload adapters without restart: load/replace `adapters`, unload `remove`; no body = reload all."""
@@ -601,7 +653,6 @@ def build_app(root_cfg: Any) -> FastAPI:
     """Load keys, guardrails, request log and the engine named by a full supportbot config; build the app."""
     from supportbot.serve.auth import load_admin_keys, load_keys
     from supportbot.serve.engine import HFEngine
-    from supportbot.serve.request_log import RequestLog
 
     cfg: ServeConfig = root_cfg.serve
     _setup_logging(cfg.log_level)

@@ -117,6 +117,16 @@ class TroubleshootConfig(StrictModel):
     )
 
 
+class FeedbackConfig(StrictModel):
+    """POST /v1/feedback: ratings and corrected answers of served answers, appended PII-scrubbed."""
+
+    enabled: bool = True
+    path: str = Field("feedback/feedback.jsonl", description="Append-only JSONL of feedback records.")
+    remember: int = Field(
+        10000, ge=1, description="Answers kept in memory by response id for feedback (the oldest go first)."
+    )
+
+
 class ServeConfig(StrictModel):
     """Settings of `supportbot serve` and `uvicorn api.app:app`."""
 
@@ -164,6 +174,7 @@ class ServeConfig(StrictModel):
         "(set it to the train.context a served adapter was trained with). null = no retrieval.",
     )
     request_log: str | None = Field(None, description="JSONL file of requests/responses (PII redacted).")
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator("adapters")

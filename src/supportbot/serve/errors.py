@@ -54,6 +54,12 @@ class ModelNotFound(APIError):
     code = "model_not_found"
 
 
+class NotFound(APIError):
+    """404: the thing the request names (e.g. a response id) is not known here."""
+
+    status = 404
+
+
 class NotEnabled(APIError):
     """404: the route exists but is switched off in this server's config."""
 

@@ -27,15 +27,13 @@ def _scrub(value: Any) -> Any:
 class RequestLog:
     """A callable that appends a redacted record to a JSONL file (thread-safe, line-buffered)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, setting: str = "serve.request_log") -> None:
         self.path = Path(path).expanduser()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("a", encoding="utf-8", buffering=1)
         except OSError as exc:
-            raise ConfigError(
-                f"serve.request_log {self.path}: cannot open for writing ({exc.strerror})"
-            ) from exc
+            raise ConfigError(f"{setting} {self.path}: cannot open for writing ({exc.strerror})") from exc
         self._lock = threading.Lock()
 
     def __call__(self, record: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ class GenerateResponse(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
+    id: str = Field(description="Response id (POST /v1/feedback rates the answer by it).")
     text: str
     latency_ms: float
     tokens_in: int

@@ -170,6 +170,22 @@ def trainer_class(objective: str) -> type:
                 )
             return super().training_step(model, inputs, num_items_in_batch)
 
+        def _save(self, output_dir=None, state_dict=None):  # type: ignore[override]
+            """Save the policy adapter only. PEFT writes every adapter, the frozen reference in a subfolder, and
+            transformers' resume then loads the subfolders alone and skips the policy at the top level (a resumed
+            DPO run restarted from the SFT weights). The reference is reloaded from train.init_adapter anyway."""
+            import shutil
+
+            super()._save(output_dir, state_dict)
+            shutil.rmtree(Path(output_dir or self.args.output_dir) / REFERENCE_ADAPTER, ignore_errors=True)
+
+        def _get_train_sampler(self, train_dataset=None):  # type: ignore[override]
+            """SFT's epoch-seeded shuffle (train/sampler.py): a resumed run sees the pairs in the same order."""
+            from supportbot.train.sampler import EpochSeededSampler
+
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            return EpochSeededSampler(len(dataset), self.args.data_seed or self.args.seed)
+
     return PreferenceTrainer
 
 

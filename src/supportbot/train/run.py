@@ -854,10 +854,11 @@ def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
     done = f"done: {s['status']} after {s['global_step']} steps ({s['epochs']} epochs) in {s['train_seconds']}s; "
     margin = s.get("eval_rewards_margins") or s.get("rewards_margins")
     if margin is not None:  # preference objectives: the loss is not a likelihood, the reward margin says more
-        acc = s.get("eval_rewards_accuracies") or s.get("rewards_accuracies") or {}
+        acc = s.get("eval_rewards_accuracies") or s.get("rewards_accuracies")
+        acc_text = f", pair accuracy {acc['first']:.2f} -> {acc['last']:.2f}" if acc else ""
         run.say(
             f"{done}val loss {s['best_val_loss']:.4f} (best, step {s['best_step']}); reward margin "
-            f"{margin['first']:.3f} -> {margin['last']:.3f}, accuracy {acc.get('first')} -> {acc.get('last')}"
+            f"{margin['first']:.3f} -> {margin['last']:.3f}{acc_text}"
         )
     else:
         run.say(
