@@ -11,7 +11,7 @@ CONSTRAINTS ?= constraints-cpu.txt
 STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: venv setup quickstart test test-all lint format bench clean
+.PHONY: venv setup quickstart test test-all lint format bench clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt constraints-cpu.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,16 @@ quickstart: setup data/processed/manifest.json
 
 test: setup
 	$(PY) -m pytest -q
+
+# The review page's browser test drives Debian's headless chromium through chromium-driver (Selenium); without
+# them that one test is skipped. `playwright install` would download from outside the registries, so: apt.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium and chromedriver are installed"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 lint: venv
 	$(VENV)/bin/ruff check .
