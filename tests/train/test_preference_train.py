@@ -84,6 +84,17 @@ def test_the_dpo_adapter_is_a_plain_peft_adapter_on_the_base(sft_and_dpo):
     assert lm.adapter and lm.name == "tiny-random"
 
 
+def test_eval_overlap_check_reads_a_preference_run_s_training_pairs(sft_and_dpo):
+    """`eval`'s training-overlap warning reads the run's data dir, here preference pairs (their chosen answer)."""
+    from supportbot.eval.pipeline import training_overlap
+    from supportbot.eval.suite import Question
+
+    _, _, _, dpo = sft_and_dpo
+    q, a = TOPICS[0]
+    hits = training_overlap(str(dpo.run.root), [Question("q1", f"{q} (case 0)", a), Question("q2", "Unrelated?", "No.")])
+    assert len(hits) == 1 and hits[0].startswith("q1 ")
+
+
 def test_dpo_resumes_from_a_checkpoint_to_the_same_adapter(sft_and_dpo):
     root, _, _, dpo = sft_and_dpo
     crashed = root / "runs" / f"{dpo.run.id}-crashed"

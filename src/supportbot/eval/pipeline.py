@@ -342,10 +342,9 @@ def training_overlap(model: str, questions: list[Any], threshold: float = 0.5) -
     if not data_dir or not train.is_file():
         return []
     from supportbot.data.leakage import find_leaks
-    from supportbot.data.schema import Record
 
     records = [
-        Record.model_validate_json(line) for line in train.read_text(encoding="utf-8").splitlines() if line
+        _as_record(json.loads(line)) for line in train.read_text(encoding="utf-8").splitlines() if line
     ]
     items = [{"id": q.id, "question": q.question, "reference_answer": q.reference_answer} for q in questions]
     leaks = find_leaks(records, items, 0.8, answer_threshold=threshold)
@@ -354,6 +353,18 @@ def training_overlap(model: str, questions: list[Any], threshold: float = 0.5) -
         if leak.question_id not in worst or leak.similarity > worst[leak.question_id].similarity:
             worst[leak.question_id] = leak
     return [f"{k} ({v.field} {v.similarity:.2f} ~ {v.record_id})" for k, v in sorted(worst.items())]
+
+
+def _as_record(row: dict[str, Any]) -> Any:
+    """A training row as a Record: an SFT example, or a preference pair read as its chosen answer."""
+    from supportbot.data.schema import Record
+
+    if "chosen" in row and "outputs" not in row:
+        row = {"id": row["id"], "inputs": row["inputs"], "outputs": {"answer": row["chosen"]}}
+        row["inputs"] = {
+            k: v for k, v in row["inputs"].items() if k in ("question", "context", "history", "system")
+        }
+    return Record.model_validate(row)
 
 
 def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, dict[str, Any]]:
