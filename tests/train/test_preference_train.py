@@ -91,7 +91,9 @@ def test_eval_overlap_check_reads_a_preference_run_s_training_pairs(sft_and_dpo)
 
     _, _, _, dpo = sft_and_dpo
     q, a = TOPICS[0]
-    hits = training_overlap(str(dpo.run.root), [Question("q1", f"{q} (case 0)", a), Question("q2", "Unrelated?", "No.")])
+    hits = training_overlap(
+        str(dpo.run.root), [Question("q1", f"{q} (case 0)", a), Question("q2", "Unrelated?", "No.")]
+    )
     assert len(hits) == 1 and hits[0].startswith("q1 ")
 
 
