@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from supportbot.jsonl import read_jsonl
 from supportbot.review.labels import HUMAN_LABELS, Label, latest_labels, read_labels
 from supportbot.review.pairs import Pair
 
@@ -88,10 +89,6 @@ def update_eval_report(results_dir: Path, pairs: list[Pair], examples: int) -> d
     metrics["human"] = human_summary(pairs, read_labels(results_dir / HUMAN_LABELS))
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
     judged = results_dir / "judgements.jsonl"
-    rows = (
-        [json.loads(x) for x in judged.read_text(encoding="utf-8").splitlines() if x.strip()]
-        if judged.is_file()
-        else []
-    )
+    rows = read_jsonl(judged) if judged.is_file() else []
     write_report_md(results_dir, metrics, rows, examples)
     return metrics["human"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.errors import DataError
+from supportbot.jsonl import read_jsonl
 
 MODELS = ("tuned", "base")
 
@@ -49,17 +50,6 @@ def a_is_tuned(eval_id: str, item_id: str) -> bool:
     return hashlib.sha256(f"{eval_id}|{item_id}".encode()).digest()[0] % 2 == 0
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-    return rows
-
-
 def load_pairs(results_dir: Path, kb_dir: str | None = None) -> tuple[str, list[Pair]]:
     """(eval id, pairs) of a results dir with answers of both models; errors name the missing file."""
     from supportbot.eval.runner import read_answers
@@ -80,7 +70,7 @@ def load_pairs(results_dir: Path, kb_dir: str | None = None) -> tuple[str, list[
     answers = read_answers(results_dir / "answers.jsonl")
     judged = {}
     if (results_dir / "judgements.jsonl").is_file():
-        judged = {r["id"]: r for r in _read_jsonl(results_dir / "judgements.jsonl")}
+        judged = {r["id"]: r for r in read_jsonl(results_dir / "judgements.jsonl")}
     suite_path = (metrics.get("suite") or {}).get("path")
     questions = {}
     if suite_path and Path(suite_path).is_file():

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.errors import DataError
+from supportbot.jsonl import read_jsonl
 
 SPLITS = ("train", "val")
 
@@ -37,17 +38,6 @@ class Candidate:
     chosen: str
     rejected: str
     meta: dict[str, Any]
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
-    return rows
 
 
 def from_results(results_dir: Path, judge_margin: float | None, counts: dict[str, int]) -> list[Candidate]:
@@ -92,7 +82,7 @@ def from_results(results_dir: Path, judge_margin: float | None, counts: dict[str
     judged = results_dir / "judgements.jsonl"
     if judge_margin is None or not judged.is_file():
         return out
-    for row in _jsonl(judged):
+    for row in read_jsonl(judged):
         qid = row.get("id")
         if qid in labelled or qid not in by_id:
             continue
@@ -127,7 +117,7 @@ def from_feedback(path: Path, counts: dict[str, int]) -> list[Candidate]:
     if not path.is_file():
         raise DataError(f"preferences.feedback {path}: file not found")
     out = []
-    for n, row in enumerate(_jsonl(path), 1):
+    for n, row in enumerate(read_jsonl(path), 1):
         messages = row.get("messages") or []
         users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
         if not users or not isinstance(row.get("answer"), str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,9 @@ def read_metrics(run: RunDir) -> list[dict[str, Any]]:
     """metrics.jsonl rows (errors name the file and line)."""
     if not run.metrics.is_file():
         raise DataError(f"{run.metrics}: no metrics (did the run start training?)")
-    rows = []
-    for n, line in enumerate(run.metrics.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{run.metrics}:{n}: not valid JSON ({exc.msg})") from exc
-    return rows
+    from supportbot.jsonl import read_jsonl
+
+    return read_jsonl(run.metrics)
 
 
 def series(rows: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:

@@ -366,7 +366,6 @@ def train(
         attach_lora,
         check_quantization,
         format_memory,
-        memory_estimate,
         param_report,
     )
 
@@ -483,16 +482,7 @@ def train(
             if main:
                 run.say(f"precision: {precision} ({choice.reason})")
                 run.update_manifest(precision=precision, precision_choice=choice.to_json())
-        est = memory_estimate(
-            model,
-            params,
-            quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
-            t.micro_batch_size,
-            t.max_length,
-            t.gradient_checkpointing,
-            act_bytes=2 if precision in ("bf16", "fp16") else 4,
-            trained_layers=t.lora.top_layers,
-        )
+        est = _memory(model, params, quant, precision, t, t.micro_batch_size)
         if main:
             run.say(params.line())
             run.say(format_memory(est))
@@ -622,6 +612,22 @@ def _start_from_adapter(base_model: Any, cfg: Any, quantized: bool) -> Any:
     return load_init_adapter(base_model, t.init_adapter, cfg.model.name, t.objective in ("dpo", "kto"))
 
 
+def _memory(model: Any, params: Any, quant: Any, precision: str, t: Any, rows: int) -> dict[str, float]:
+    """The training-memory estimate for `rows` sequences per micro-step at the run's precision."""
+    from supportbot.train.lora import memory_estimate
+
+    return memory_estimate(
+        model,
+        params,
+        quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
+        rows,
+        t.max_length,
+        t.gradient_checkpointing,
+        act_bytes=2 if precision in ("bf16", "fp16") else 4,
+        trained_layers=t.lora.top_layers,
+    )
+
+
 def _inherit_context(cfg: Any) -> str | None:
     """Without train.context, a preference run prompts with the retrieval context its init adapter was trained
     with (the same prompts as SFT and inference); returns a description when it did so."""
@@ -652,7 +658,7 @@ def _train_preference(
 ) -> RunResult:
     """Steps 3-7 for dpo / orpo / kto: TRL's trainer on the preference pairs, with the same run dir, callbacks,
     checkpoints, early stopping and best-adapter copy as SFT."""
-    from supportbot.train.lora import format_memory, memory_estimate
+    from supportbot.train.lora import format_memory
     from supportbot.train.preference import (
         build_preference_datasets,
         config_class,
@@ -673,16 +679,7 @@ def _train_preference(
         t.context,
     )
     # chosen and rejected both go through the policy (and the reference, without gradients)
-    est = memory_estimate(
-        model,
-        params,
-        quant.bits if quant.bits in (4, 8) else (16 if precision == "bf16" else 32),
-        2 * t.micro_batch_size,
-        t.max_length,
-        t.gradient_checkpointing,
-        act_bytes=2 if precision in ("bf16", "fp16") else 4,
-        trained_layers=t.lora.top_layers,
-    )
+    est = _memory(model, params, quant, precision, t, 2 * t.micro_batch_size)
     if main:
         run.say(params.line())
         run.say(format_memory(est))
