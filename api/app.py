@@ -2,9 +2,9 @@
 
 import sys
 
-from supportbot.errors import SupportbotError
+from supportbot.config import config_from_env
+from supportbot.core.errors import SupportbotError
 from supportbot.serve.auth import load_keys
-from supportbot.serve.config import config_from_env
 
 try:
     _cfg = config_from_env()

@@ -66,7 +66,7 @@ def build_model(shape: dict[str, Any], out: Path, dtype: str) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from supportbot.models import load_tokenizer
+    from supportbot.core.models import load_tokenizer
 
     if (out / "config.json").is_file():
         return out
@@ -84,6 +84,7 @@ def run_one(label: str, model_dir: Path, args: argparse.Namespace, extra: list[s
     """One supportbot training run with the 8B recipe's settings; its speed and memory."""
     import torch
 
+    from supportbot.config import load_recipe
     from supportbot.train.run import train
 
     if torch.cuda.is_available():
@@ -103,7 +104,7 @@ def run_one(label: str, model_dir: Path, args: argparse.Namespace, extra: list[s
         *extra,
     ]
     started = time.perf_counter()
-    result = train(bl.REPO / "configs" / "qlora-8b.yaml", overrides)
+    result = train(load_recipe(bl.REPO / "configs" / "qlora-8b.yaml", overrides))
     seconds = time.perf_counter() - started
     rows = [json.loads(x) for x in result.run.metrics.read_text().splitlines()]
     steps = [r for r in rows if "loss" in r and "tokens_per_s" in r][2:]  # after two warm-up steps

@@ -90,7 +90,8 @@ def generate_pass(lm: Any, gen_cfg: Any, prompts: list[str], max_new_tokens: int
     """Answer prompts one by one with model.generate; latency, TTFT and tokens/s."""
     import torch
 
-    from supportbot.generation import build_messages, decoding_kwargs, encode_batch
+    from supportbot.core.generation import decoding_kwargs, encode_batch
+    from supportbot.core.prompt import build_messages
 
     latencies, ttfts, tokens = [], [], 0
     kwargs = decoding_kwargs(gen_cfg, lm.tokenizer, max_new_tokens)
@@ -117,7 +118,7 @@ def run_generate(args: argparse.Namespace, gen_cfg: Any) -> dict[str, Any]:
     """The plain baseline (and, with --adapter, the adapter unmerged and merged)."""
     import torch
 
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -16,8 +16,8 @@ import benchlib as bl
 import torch
 from peft import LoraConfig, get_peft_model
 
+from supportbot.core.models import load_model, load_tokenizer
 from supportbot.data.render import pack, render_examples
-from supportbot.models import load_model, load_tokenizer
 from supportbot.train.dataset import Collator, read_split
 from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fused_lora import use_fused_lora

@@ -134,7 +134,7 @@ def _plain_inputs(job: dict[str, Any]) -> tuple[dict[str, Any], Any, list[Any], 
     import torch
     from transformers import set_seed
 
-    from supportbot.models import load_base_model
+    from supportbot.core.models import load_base_model
 
     if job["baseline_threads"]:
         torch.set_num_threads(job["baseline_threads"])
@@ -303,7 +303,8 @@ def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
     import torch
     from peft import PeftModel
 
-    from supportbot.models import load_base_model
+    from supportbot.config import load_recipe
+    from supportbot.core.models import load_base_model
     from supportbot.train.run import train
     from supportbot.train.rundir import latest_checkpoint
 
@@ -318,7 +319,7 @@ def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
         *job["overrides"],
     ]
     started = time.perf_counter()
-    result = train(job["config"], overrides)
+    result = train(load_recipe(job["config"], overrides))
     seconds = time.perf_counter() - started
     peak = peak_rss_mb()
     threads = torch.get_num_threads()
@@ -359,8 +360,8 @@ def worker(side: str, job_path: Path, out_path: Path) -> None:
 def plan(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Load the recipe's config, render the chosen examples once, and fix both sides' settings."""
     from supportbot.config import load_config
+    from supportbot.core.models import load_tokenizer
     from supportbot.data.render import pack
-    from supportbot.models import load_tokenizer
 
     overrides = [f"model.name={args.model}", *BENCH_DATA_OVERRIDES, *args.set]
     cfg = load_config(args.config, overrides)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from supportbot.core.suites import load_kb, load_suite
 from supportbot.eval.calibration import (
     agreement,
     agreement_table,
@@ -17,7 +18,6 @@ from supportbot.eval.calibration import (
     write_calibration_set,
 )
 from supportbot.eval.config import EvalConfig
-from supportbot.eval.suite import load_kb, load_suite
 
 
 def main() -> None:

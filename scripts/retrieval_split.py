@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from supportbot.eval.suite import load_suite
+from supportbot.core.suites import load_suite
 
 
 def _jsonl(path: Path) -> list[dict]:

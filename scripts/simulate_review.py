@@ -16,8 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
+from supportbot.core.suites import Question, load_kb
 from supportbot.eval.calibration import wrong_specific
-from supportbot.eval.suite import Question, load_kb
 from supportbot.review.labels import Label, append_label, now
 from supportbot.review.pairs import a_is_tuned
 from supportbot.train.dataset import read_split

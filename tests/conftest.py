@@ -21,7 +21,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def tiny_lm():
     """The tiny-random model with the real SmolLM2 tokenizer (shared; do not mutate)."""
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
 
     return load_model("tiny-random")
 

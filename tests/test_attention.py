@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from supportbot.attention import NAME, use_gqa_attention
-from supportbot.config import GenerationConfig
-from supportbot.generation import generate
-from supportbot.models import load_model, tiny_random_model
+from supportbot.core.attention import NAME, use_gqa_attention
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import generate
+from supportbot.core.models import load_model, tiny_random_model
 
 
 def test_cpu_models_with_grouped_heads_load_with_gqa_attention():

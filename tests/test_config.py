@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.config import load_config, parse_override
-from supportbot.errors import ConfigError
+from supportbot.config import load_config
+from supportbot.core.config import parse_override
+from supportbot.core.errors import ConfigError
 
 
 def test_every_shipped_recipe_parses(repo_root: Path):

@@ -1,7 +1,8 @@
 """Generation: chat template, batching, greedy determinism, streaming."""
 
-from supportbot.config import GenerationConfig
-from supportbot.generation import build_messages, decoding_kwargs, generate, stream
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import decoding_kwargs, generate, stream
+from supportbot.core.prompt import build_messages
 
 
 def test_build_messages_orders_system_history_question():

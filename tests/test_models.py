@@ -7,8 +7,8 @@ import sys
 import pytest
 import torch
 
-from supportbot import models
-from supportbot.errors import ModelNotFoundError
+from supportbot.core import models
+from supportbot.core.errors import ModelNotFoundError
 
 
 def test_registry_lists_the_three_entries():
@@ -94,8 +94,9 @@ def test_cli_reports_a_bad_config_key_in_one_line(tmp_path):
 
 @pytest.mark.smoke
 def test_embedded_model_answers_a_question():
-    from supportbot.config import GenerationConfig
-    from supportbot.generation import build_messages, generate
+    from supportbot.core.config import GenerationConfig
+    from supportbot.core.generation import generate
+    from supportbot.core.prompt import build_messages
 
     lm = models.load_model("smollm2-135m")
     cfg = GenerationConfig(max_new_tokens=24)
@@ -110,7 +111,7 @@ def test_adapter_context_is_read_from_the_adapter_then_from_the_run_config(tmp_p
 
     import yaml
 
-    from supportbot.models import ADAPTER_META, adapter_context
+    from supportbot.core.artifacts import ADAPTER_META, adapter_context
 
     run = tmp_path / "run"
     (run / "adapter").mkdir(parents=True)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from supportbot.config import GenerationConfig
-from supportbot.generation import build_messages, generate
-from supportbot.models import load_model, tiny_random_model
-from supportbot.registry import Registry, RegistryError, export_run, resolve_reference
+from supportbot.core.artifacts import RegistryError, resolve_reference
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import generate
+from supportbot.core.models import load_model, tiny_random_model
+from supportbot.core.prompt import build_messages
+from supportbot.ship.registry import Registry, export_run
 
 QUESTIONS = ["How do I reset my MPIN?", "My refund has not arrived", "What is WINDOW_CLOSED?"]
 GEN = GenerationConfig(max_new_tokens=8, repetition_penalty=1.0)
@@ -62,8 +64,9 @@ def test_export_then_load_by_reference_in_a_fresh_process_gives_the_same_answers
     expected = answers(str(run))
     script = (
         "import json, sys, supportbot\n"
-        "from supportbot.config import GenerationConfig\n"
-        "from supportbot.generation import build_messages, generate\n"
+        "from supportbot.core.config import GenerationConfig\n"
+        "from supportbot.core.generation import generate\n"
+        "from supportbot.core.prompt import build_messages\n"
         f"cfg = GenerationConfig(max_new_tokens=8, repetition_penalty=1.0)\n"
         f"lm = supportbot.load('registry:helpdesk@v1.0')\n"
         f"qs = {QUESTIONS!r}\n"
@@ -182,6 +185,7 @@ def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, mon
     from typer.testing import CliRunner
 
     from supportbot.cli import app
+    from supportbot.config import load_recipe
     from supportbot.train.run import train
 
     monkeypatch.chdir(tmp_path)  # runs/, results/ and registry/ where a user's would be
@@ -199,7 +203,7 @@ def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, mon
         "train.lora.r": 4,
         "train.threads": 1,
     }
-    run = train(None, [f"{k}={v}" for k, v in overrides.items()]).run.root
+    run = train(load_recipe(None, [f"{k}={v}" for k, v in overrides.items()])).run.root
 
     args = ["eval", "--model", "runs/last", "--suite", str(repo_root / "eval/suites/support_100.json")]
     args += ["--limit", "2", "--no-progress", "--set", f"eval.kb_dir={repo_root / 'data/sample/kb'}"]
@@ -234,7 +238,7 @@ def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, mon
 
 
 def test_export_keeps_the_retrieval_context_the_adapter_was_trained_with(tmp_path, monkeypatch):
-    from supportbot.models import adapter_context
+    from supportbot.core.artifacts import adapter_context
 
     run = make_run(tmp_path / "runs" / "r1", seed=1)
     ctx = {"index_dir": "indexes/sample", "kb_dir": "data/sample/kb", "k": 3, "max_sentences": 4}
@@ -289,7 +293,7 @@ def test_two_concurrent_exports_of_one_version_leave_index_and_weights_consisten
     root = tmp_path / "registry"
     runs = [make_run(tmp_path / "runs" / f"r{i}", seed=i) for i in (1, 2)]
     code = (
-        "import sys; from supportbot.registry import export_run\n"
+        "import sys; from supportbot.ship.registry import export_run\n"
         "export_run(sys.argv[1], 'v1.0', sys.argv[2], name='helpdesk')\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}

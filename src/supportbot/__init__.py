@@ -1,10 +1,12 @@
 """supportbot: turn a small open LLM into a local, controllable customer-support assistant."""
 
-__version__ = "0.1.0"
+from supportbot.core import __version__
+
+__all__ = ["__version__", "load"]
 
 
 def load(reference: str, **kwargs):
     """Load a model by any reference: registry name, `registry:name@version`, run dir, HF id or path."""
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
 
     return load_model(reference, **kwargs)

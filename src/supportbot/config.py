@@ -1,169 +1,55 @@
-"""Typed configuration: one section per stage, loaded from YAML with dotted `--set key=value` overrides."""
+"""The typed root config, assembled above the stages: `model`, `generation` and one section per stage.
+
+Stage code never imports this module; the CLI (`supportbot.cli`) and `api/app.py` load a recipe here and
+hand each stage its typed sections.
+"""
 
 from __future__ import annotations
 
-import re
+import os
 from pathlib import Path
-from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from supportbot.errors import ConfigError
-
-DEFAULT_SYSTEM_PROMPT = "You are NovaPay's customer support assistant. Answer accurately and concisely."
-
-
-class StrictModel(BaseModel):
-    """Base for every config section: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
+from supportbot.core.config import GenerationConfig, ModelConfig, Recipe, StrictModel
+from supportbot.core.config import load_recipe as core_load_recipe
+from supportbot.data.config import PrepareConfig
+from supportbot.eval.config import EvalConfig
+from supportbot.grounded.config import GroundedConfig
+from supportbot.retrieval.config import RetrievalConfig
+from supportbot.review.config import PreferencesConfig, ReviewConfig
+from supportbot.serve.config import ServeConfig
+from supportbot.train.config import TrainConfig
 
 
-class ModelConfig(StrictModel):
-    """Which base model to load and how."""
+class SupportbotConfig(StrictModel):
+    """A whole recipe: every section has defaults, unknown keys are errors."""
 
-    name: str = Field("smollm2-135m", description="Registry name, Hugging Face id, local dir or run dir.")
-    adapter: str | None = Field(None, description="Optional LoRA adapter dir (or run dir) applied on top.")
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-
-
-class GenerationConfig(StrictModel):
-    """Prompting and decoding settings shared by chat, eval and serve."""
-
-    system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    max_new_tokens: int = Field(160, ge=1, le=8192)
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 means greedy decoding.")
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    top_k: int = Field(0, ge=0, description="0 disables top-k filtering.")
-    repetition_penalty: float = Field(1.1, ge=1.0, le=2.0)
-    no_repeat_ngram_size: int = Field(0, ge=0)
-    seed: int = 0
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    prepare: PrepareConfig = Field(default_factory=PrepareConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    grounded: GroundedConfig = Field(default_factory=GroundedConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    preferences: PreferencesConfig = Field(default_factory=PreferencesConfig)
 
 
-def _stage_sections() -> dict[str, type[StrictModel]]:
-    # Imported here so each stage owns its config module without import cycles.
-    from supportbot.data.config import PrepareConfig
-    from supportbot.eval.config import EvalConfig
-    from supportbot.grounded.config import GroundedConfig
-    from supportbot.retrieval.config import RetrievalConfig
-    from supportbot.review.config import PreferencesConfig, ReviewConfig
-    from supportbot.serve.config import ServeConfig
-    from supportbot.train.config import TrainConfig
-
-    return {
-        "prepare": PrepareConfig,
-        "train": TrainConfig,
-        "eval": EvalConfig,
-        "serve": ServeConfig,
-        "retrieval": RetrievalConfig,
-        "grounded": GroundedConfig,
-        "review": ReviewConfig,
-        "preferences": PreferencesConfig,
-    }
+def load_recipe(path: str | Path | None = None, overrides: list[str] | None = None) -> Recipe:
+    """A whole recipe (YAML file + `--set` overrides) with its provenance; errors name the file and key."""
+    return core_load_recipe(SupportbotConfig, path, overrides)
 
 
-def _build_root() -> type[StrictModel]:
-    from pydantic import create_model
-
-    fields: dict[str, Any] = {
-        "model": (ModelConfig, Field(default_factory=ModelConfig)),
-        "generation": (GenerationConfig, Field(default_factory=GenerationConfig)),
-    }
-    for name, cls in _stage_sections().items():
-        fields[name] = (cls, Field(default_factory=cls))
-    return create_model("SupportbotConfig", __base__=StrictModel, **fields)
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> SupportbotConfig:
+    """The validated config of a recipe (YAML file + `--set` overrides)."""
+    return load_recipe(path, overrides).config
 
 
-_ROOT: type[StrictModel] | None = None
-
-
-def root_config_class() -> type[StrictModel]:
-    """The aggregate config class: `model`, `generation` and one section per stage."""
-    global _ROOT
-    if _ROOT is None:
-        _ROOT = _build_root()
-    return _ROOT
-
-
-_SCI_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+$")
-
-
-def parse_override(item: str) -> tuple[list[str], Any]:
-    """Parse `a.b.c=value` into (["a","b","c"], value), with the value read as a YAML scalar."""
-    if "=" not in item:
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=1e-4")
-    key, raw = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"--set {item!r}: the key must be dotted names, e.g. train.lr")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    if isinstance(value, str) and _SCI_NUMBER.match(value):  # YAML 1.1 reads "1e-4" as a string
-        value = float(value)
-    return key.split("."), value
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply dotted overrides onto a nested dict (in place) and return it."""
-    for item in overrides:
-        path, value = parse_override(item)
-        node = data
-        for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {item!r}: '{part}' is a value, not a section")
-            node = child
-        node[path[-1]] = value
-    return data
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, with errors that name the file."""
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping of sections (model, train, ...)")
-    return data
-
-
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """Turn pydantic's error list into lines that name the source and the dotted key."""
-    lines = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden":
-            lines.append(f"{source}: unknown key '{key}'")
-        else:
-            lines.append(f"{source}: key '{key}': {err['msg']} (got {err.get('input')!r})")
-    return "; ".join(lines)
-
-
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Any:
-    """Load the full supportbot config from an optional YAML file plus `--set` overrides.
-
-    Raises ConfigError naming the file (or `--set`) and the key for unknown keys and wrong types.
-    """
-    data: dict[str, Any] = read_yaml(Path(path)) if path else {}
-    source = str(path) if path else "defaults"
-    if overrides:
-        apply_overrides(data, overrides)
-        source = f"{source} + --set" if path else "--set"
-    try:
-        return root_config_class().model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from exc
-
-
-def config_to_yaml(cfg: BaseModel) -> str:
-    """Serialise a resolved config as YAML (saved beside every artefact that it produced)."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+def config_from_env() -> SupportbotConfig:
+    """The config from SUPPORTBOT_CONFIG (YAML), SUPPORTBOT_MODEL and SUPPORTBOT_SET ("a=1;b=2"), for `api/app.py`."""
+    overrides = [s for s in os.environ.get("SUPPORTBOT_SET", "").split(";") if s.strip()]
+    if os.environ.get("SUPPORTBOT_MODEL"):
+        overrides.append(f"model.name={os.environ['SUPPORTBOT_MODEL']}")
+    return load_config(os.environ.get("SUPPORTBOT_CONFIG") or None, overrides)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 from .prep_helpers import all_records, qa_line, read_jsonl
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from supportbot.core.errors import DataError
 from supportbot.data.config import PrepareConfig
-from supportbot.errors import DataError
 
 from .prep_helpers import all_records, qa_line
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from tests.data.prep_helpers import all_records, read_jsonl
 
 WORDS = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from supportbot.data.render import IGNORE_INDEX, pack, render_example, render_examples, user_turn
-from supportbot.models import END_OF_TURN
+from supportbot.core.models import END_OF_TURN
+from supportbot.core.prompt import user_turn
+from supportbot.data.render import IGNORE_INDEX, pack, render_example, render_examples
 
 SYSTEM = "You are a support assistant."
 

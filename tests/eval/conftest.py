@@ -26,7 +26,7 @@ def tiny_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from supportbot.models import tiny_random_model
+    from supportbot.core.models import tiny_random_model
 
     run = tmp_path_factory.mktemp("runs") / "run-0001"
     model = get_peft_model(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from supportbot.core.suites import load_kb, load_suite
 from supportbot.data.dedup import jaccard, shingles
 from supportbot.eval.calibration import (
     PAIRS,
@@ -16,7 +17,6 @@ from supportbot.eval.calibration import (
     read_calibration_set,
 )
 from supportbot.eval.config import EvalConfig
-from supportbot.eval.suite import load_kb, load_suite
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = REPO / "eval/suites/support_100.json"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supportbot.cli import app
-from supportbot.errors import ConfigError, ModelNotFoundError
+from supportbot.core.errors import ConfigError, ModelNotFoundError
 
 FAST = ["--set", "generation.max_new_tokens=6", "--set", "eval.batch_size=2", "--no-progress"]
 

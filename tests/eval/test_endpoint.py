@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.config import GenerationConfig
+from supportbot.core.config import GenerationConfig
+from supportbot.core.models import load_model
+from supportbot.core.suites import load_suite
 from supportbot.eval.endpoint import EndpointClient, EndpointError
 from supportbot.eval.runner import answer_suite, endpoint_answerer, local_answerer
-from supportbot.eval.suite import load_suite
-from supportbot.models import load_model
 
 KEY = "sk-test-123"
 GEN = GenerationConfig(max_new_tokens=6)
@@ -23,7 +23,7 @@ GEN = GenerationConfig(max_new_tokens=6)
 def _app(lm):
     from fastapi import FastAPI, Header, HTTPException
 
-    from supportbot.generation import generate
+    from supportbot.core.generation import generate
 
     app = FastAPI()
     lock = threading.Lock()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from supportbot.core.suites import load_kb, load_suite, support_text
 from supportbot.eval.hallucination import HallucinationDetector, extract_specifics, unsupported_specifics
-from supportbot.eval.suite import load_kb, load_suite, support_text
 
 from .eval_data import QUESTIONS
 

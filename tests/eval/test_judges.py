@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from supportbot.core.suites import Question
 from supportbot.eval.config import LLMJudgeConfig, ReferenceJudgeConfig
 from supportbot.eval.judges import LLMJudge, ReferenceJudge, Verdict, combine_orders, parse_verdict
-from supportbot.eval.suite import Question
 
 from .eval_data import QUESTIONS
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.config import GenerationConfig
+from supportbot.core.config import GenerationConfig
+from supportbot.core.models import load_model
+from supportbot.core.suites import load_suite
 from supportbot.eval.runner import answer_suite, local_answerer, read_answers
-from supportbot.eval.suite import load_suite
-from supportbot.models import load_model
 
 GEN = GenerationConfig(max_new_tokens=6)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.errors import DataError
-from supportbot.eval.suite import check_kb_ids, load_kb, load_suite, support_text
+from supportbot.core.errors import DataError
+from supportbot.core.suites import check_kb_ids, load_kb, load_suite, support_text
 
 from .eval_data import QUESTIONS, write_suite
 

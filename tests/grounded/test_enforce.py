@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from supportbot.config import GenerationConfig
+from supportbot.core.config import GenerationConfig
 from supportbot.grounded.contract import TroubleshootRequest
 from supportbot.grounded.enforce import (
     GroundedOutputError,

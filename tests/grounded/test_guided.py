@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from supportbot.config import GenerationConfig
-from supportbot.generation import decoding_kwargs, encode_batch
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import RowConstraints, decoding_kwargs, encode_batch
 from supportbot.grounded.enforce import validate_output
-from supportbot.grounded.guided import ContractGrammar, GuidedJSON, Vocab
+from supportbot.grounded.guided import ContractGrammar, Vocab
 
 MESSAGES = [[{"role": "user", "content": "PAN_GLARE again"}], [{"role": "user", "content": "OTP never came"}]]
 
@@ -16,7 +16,7 @@ def run(lm, grammars, budget: int) -> list[str]:
     enc = encode_batch(lm.tokenizer, MESSAGES[: len(grammars)], lm.device)
     prompt_len = enc["input_ids"].shape[1]
     kwargs = decoding_kwargs(GenerationConfig(), lm.tokenizer, budget)
-    out = lm.model.generate(**enc, **kwargs, logits_processor=[GuidedJSON(grammars, prompt_len)])
+    out = lm.model.generate(**enc, **kwargs, logits_processor=[RowConstraints(grammars, prompt_len)])
     stops = set(kwargs["eos_token_id"])
     texts = []
     for row in out:
@@ -44,7 +44,7 @@ def test_an_unguided_row_in_the_same_batch_is_left_alone(tiny_lm) -> None:
     kwargs = decoding_kwargs(GenerationConfig(), tiny_lm.tokenizer, 16)
     plain = tiny_lm.model.generate(**enc, **kwargs)
     mixed = tiny_lm.model.generate(
-        **enc, **kwargs, logits_processor=[GuidedJSON([None], enc["input_ids"].shape[1])]
+        **enc, **kwargs, logits_processor=[RowConstraints([None], enc["input_ids"].shape[1])]
     )
     assert plain.tolist() == mixed.tolist()
     assert vocab.string_safe.sum() > 40_000  # almost every token may appear inside a JSON string

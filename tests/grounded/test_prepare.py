@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from supportbot.core.generation import encode_batch
 from supportbot.data.render import IGNORE_INDEX, render_example
-from supportbot.generation import encode_batch
 from supportbot.grounded.config import GroundedConfig
 from supportbot.grounded.contract import TroubleshootRequest, schema_errors
 from supportbot.grounded.prepare import find_grounded_leaks, prepare_grounded

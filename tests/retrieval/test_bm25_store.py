@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.retrieval.bm25 import BM25, tokenize
 from supportbot.retrieval.store import NumpyVectorStore, VectorStore
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.retrieval.chunk import chunk_article, chunk_articles, kb_hash, load_articles, parse_article
 
 

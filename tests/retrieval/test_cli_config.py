@@ -6,9 +6,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from supportbot.errors import ConfigError
-from supportbot.retrieval.cli import index_command
-from supportbot.retrieval.config import RetrievalConfig, load_retrieval_config
+from supportbot.cli.retrieval import index_command
+from supportbot.config import load_config
+from supportbot.core.errors import ConfigError
+from supportbot.retrieval.config import RetrievalConfig
 
 
 def test_index_command_builds_an_index_folder(tmp_path):
@@ -32,5 +33,5 @@ def test_config_rejects_overlap_not_below_size_and_unknown_keys(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("retrieval:\n  top_k: 3\n  chunk_sise: 10\n")
     with pytest.raises(ConfigError, match="chunk_sise"):
-        load_retrieval_config(recipe)
-    assert load_retrieval_config(None, ["retrieval.top_k=7"]).top_k == 7
+        load_config(recipe)
+    assert load_config(None, ["retrieval.top_k=7"]).retrieval.top_k == 7

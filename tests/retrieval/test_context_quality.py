@@ -8,10 +8,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from supportbot.eval.suite import Question, load_kb
-from supportbot.retrieval.cli import retrieval_eval_command
+from supportbot.cli.retrieval import retrieval_eval_command
+from supportbot.core.suites import Question, load_kb
+from supportbot.eval.context_quality import measure_context, parse_setting
 from supportbot.retrieval.config import ContextConfig
-from supportbot.retrieval.context_quality import measure_context, parse_setting
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from supportbot.errors import DataError
-from supportbot.retrieval.evaluate import evaluate_retrieval, load_questions, mrr, recall_at_k
+from supportbot.core.errors import DataError
+from supportbot.eval.retrieval import evaluate_retrieval, load_questions, mrr, recall_at_k
 
 
 def test_recall_and_mrr_by_hand():

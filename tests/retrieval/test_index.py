@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.retrieval.index import MANIFEST, HybridIndex, rrf_fuse
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.review.agreement import cohen_kappa, human_summary, update_eval_report
 from supportbot.review.labels import HUMAN_LABELS, Label, append_label, read_labels
 from supportbot.review.pairs import a_is_tuned, load_pairs

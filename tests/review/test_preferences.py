@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.review.config import PreferencesConfig
 from supportbot.review.labels import Label, append_label
 from supportbot.review.pairs import load_pairs

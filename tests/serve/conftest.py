@@ -123,7 +123,7 @@ def make_adapter(path: Path, seed: int) -> Path:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from supportbot.models import tiny_random_model
+    from supportbot.core.models import tiny_random_model
 
     warnings.filterwarnings("ignore", message="Could not find a config file")
     model = get_peft_model(tiny_random_model(), LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))

@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 from supportbot.serve.auth import check_bind, is_loopback
 
 from .conftest import KEY_ENV, KEY_FILE, REPO, Server

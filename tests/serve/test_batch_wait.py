@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportbot.config import GenerationConfig, ModelConfig
+from supportbot.core.config import GenerationConfig, ModelConfig
 from supportbot.serve.config import BatchingConfig, ServeConfig
 from supportbot.serve.engine import HFEngine
 

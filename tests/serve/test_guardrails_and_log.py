@@ -51,7 +51,9 @@ def test_request_log_records_requests_with_pii_redacted(server: Server, serve_tm
     raw = (serve_tmp / "requests.jsonl").read_text()
     assert "jane.doe@gmail.com" not in raw
     records = [json.loads(line) for line in raw.splitlines()]
-    mine = [rec for rec in records if rec.get("request", {}).get("prompt", "").startswith("My email is [EMAIL]")]
+    mine = [
+        rec for rec in records if rec.get("request", {}).get("prompt", "").startswith("My email is [EMAIL]")
+    ]
     assert len(mine) == 1
     rec = mine[0]
     assert rec["route"] == "/generate" and rec["model"] == "tiny-random" and rec["adapter"] is None

@@ -166,7 +166,7 @@ def test_server_refuses_to_start_without_an_index(tmp_path: Path) -> None:
 
 def test_server_refuses_to_start_on_a_stale_index(ts_server: Server, serve_tmp: Path, tmp_path: Path) -> None:
     from supportbot.config import load_config
-    from supportbot.errors import DataError
+    from supportbot.core.errors import DataError
     from supportbot.serve.app import build_app
 
     kb = tmp_path / "kb"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from supportbot.config import load_recipe
 from supportbot.train.checkpoints import CHECKSUMS, best_good_checkpoint, checksum_problem
 from supportbot.train.run import train
 from supportbot.train.rundir import RunDir, latest_checkpoint
@@ -23,7 +24,7 @@ def run(tmp_path_factory):
         "train.num_samples": 0,
         "train.eval_base": False,
     }
-    return train(None, tiny_overrides(data, root / "runs", **steps)).run
+    return train(load_recipe(None, tiny_overrides(data, root / "runs", **steps))).run
 
 
 def _flip(path, offset=-64):
@@ -73,7 +74,8 @@ def test_checkpoints_and_adapter_hold_no_copy_of_the_base_model(run):
 
 
 def test_a_checkpoint_dir_works_wherever_an_adapter_dir_does(run):
-    from supportbot.models import adapter_base_model, load_model, resolve_adapter_dir
+    from supportbot.core.artifacts import adapter_base_model, resolve_adapter_dir
+    from supportbot.core.models import load_model
 
     ckpt = run.checkpoints / "checkpoint-8"
     assert resolve_adapter_dir(ckpt) == ckpt

@@ -9,7 +9,7 @@ import pytest
 import torch
 from peft import LoraConfig, get_peft_model
 
-from supportbot.models import tiny_random_model
+from supportbot.core.models import tiny_random_model
 from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fused_lora import use_fused_lora
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportbot.models import tiny_random_model
+from supportbot.core.models import tiny_random_model
 from supportbot.train.lora import ParamReport, memory_estimate
 
 PARAMS = ParamReport(trainable=1_000, total=1_000_000)

@@ -8,7 +8,8 @@ import json
 import pytest
 import torch
 
-from supportbot.errors import ConfigError
+from supportbot.config import load_recipe
+from supportbot.core.errors import ConfigError
 from supportbot.train.precision import FLAGS_ENV, LOSS_TOLERANCE, MIN_SPEEDUP, check_loss, choose_precision
 from supportbot.train.run import train
 
@@ -17,7 +18,9 @@ from .conftest import tiny_overrides
 
 def _run(processed, tmp_path, monkeypatch, flags: str, **extra):
     monkeypatch.setenv(FLAGS_ENV, flags)
-    result = train(None, tiny_overrides(processed, tmp_path / "runs", **{"train.max_steps": 4, **extra}))
+    result = train(
+        load_recipe(None, tiny_overrides(processed, tmp_path / "runs", **{"train.max_steps": 4, **extra}))
+    )
     return json.loads(result.run.manifest.read_text()), result
 
 
@@ -83,7 +86,7 @@ def test_mfu_is_logged_per_step_and_in_the_report(processed, tmp_path, monkeypat
     assert "memory: peak" in report and "against an estimate of" in report
     from peft import LoraConfig, get_peft_model
 
-    from supportbot.models import tiny_random_model
+    from supportbot.core.models import tiny_random_model
 
     lora = get_peft_model(
         tiny_random_model(), LoraConfig(r=4, target_modules=["q_proj"], layers_to_transform=[1])

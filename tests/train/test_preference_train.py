@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from supportbot.errors import DataError
+from supportbot.config import load_recipe
+from supportbot.core.errors import DataError
 from supportbot.train.run import train
 
 from .conftest import TOPICS, tiny_overrides, write_splits
@@ -41,10 +42,14 @@ def sft_and_dpo(tmp_path_factory):
     """A tiny SFT run, and a DPO run on top of it (12 steps, checkpoints every 4)."""
     root = tmp_path_factory.mktemp("pref")
     sft = train(
-        None, tiny_overrides(write_splits(root / "processed"), root / "runs", **{"train.run_name": "sft"})
+        load_recipe(
+            None, tiny_overrides(write_splits(root / "processed"), root / "runs", **{"train.run_name": "sft"})
+        )
     )
     prefs = write_pairs(root / "prefs")
-    dpo = train(None, dpo_overrides(prefs, root / "runs", sft.run.root, **{"train.run_name": "dpo"}))
+    dpo = train(
+        load_recipe(None, dpo_overrides(prefs, root / "runs", sft.run.root, **{"train.run_name": "dpo"}))
+    )
     return root, prefs, sft, dpo
 
 
@@ -78,7 +83,7 @@ def test_the_dpo_adapter_is_a_plain_peft_adapter_on_the_base(sft_and_dpo):
         "base_model": "tiny-random",
         "objective": "dpo",
     }
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
 
     lm = load_model(str(dpo.run.root))
     assert lm.adapter and lm.name == "tiny-random"
@@ -86,8 +91,8 @@ def test_the_dpo_adapter_is_a_plain_peft_adapter_on_the_base(sft_and_dpo):
 
 def test_eval_overlap_check_reads_a_preference_run_s_training_pairs(sft_and_dpo):
     """`eval`'s training-overlap warning reads the run's data dir, here preference pairs (their chosen answer)."""
+    from supportbot.core.suites import Question
     from supportbot.eval.pipeline import training_overlap
-    from supportbot.eval.suite import Question
 
     _, _, _, dpo = sft_and_dpo
     q, a = TOPICS[0]
@@ -106,7 +111,7 @@ def test_dpo_resumes_from_a_checkpoint_to_the_same_adapter(sft_and_dpo):
     shutil.rmtree(crashed / "adapter")
     manifest = json.loads((crashed / "run.json").read_text())
     (crashed / "run.json").write_text(json.dumps({**manifest, "status": "running"}))
-    resumed = train(resume=crashed)
+    resumed = train(load_recipe(None), resume=crashed)
     assert resumed.summary["status"] == "completed" and resumed.summary["global_step"] == 12
     assert resumed.summary["final_val_loss"] == pytest.approx(dpo.summary["final_val_loss"], rel=1e-4)
     assert resumed.summary["adapter_sha256_by_rank"] == dpo.summary["adapter_sha256_by_rank"]
@@ -114,8 +119,9 @@ def test_dpo_resumes_from_a_checkpoint_to_the_same_adapter(sft_and_dpo):
 
 def test_dpo_run_exports_to_the_registry_and_loads_from_it(sft_and_dpo, tmp_path):
     _, _, _, dpo = sft_and_dpo
-    from supportbot.models import load_model
-    from supportbot.registry import export_run, resolve_reference
+    from supportbot.core.artifacts import resolve_reference
+    from supportbot.core.models import load_model
+    from supportbot.ship.registry import export_run
 
     entry = export_run(dpo.run.root, "v1", tmp_path / "registry", name="helpdesk-dpo", results_root=tmp_path)
     exported = resolve_reference("registry:helpdesk-dpo@v1", tmp_path / "registry")
@@ -130,7 +136,7 @@ def test_orpo_and_kto_train_through_the_same_run_dir(sft_and_dpo, objective):
              "train.save_steps": 4}  # fmt: skip
     if objective == "orpo":
         steps["train.init_adapter"] = "null"  # ORPO has no reference model: it may start from a fresh LoRA
-    res = train(None, dpo_overrides(prefs, root / "runs", root / "runs" / "last", **steps))
+    res = train(load_recipe(None, dpo_overrides(prefs, root / "runs", root / "runs" / "last", **steps)))
     assert res.summary["status"] == "completed" and res.summary["rewards_margins"]
     assert res.run.read_manifest()["objective"] == objective
 
@@ -144,4 +150,4 @@ def test_a_bad_pair_is_named_by_file_line_and_field(sft_and_dpo, tmp_path):
     )
     (bad / "val.jsonl").write_text((bad / "train.jsonl").read_text())
     with pytest.raises(DataError, match=r"train.jsonl:1: field 'rejected' must be a non-empty string"):
-        train(None, dpo_overrides(bad, tmp_path / "runs", sft.run.root))
+        train(load_recipe(None, dpo_overrides(bad, tmp_path / "runs", sft.run.root)))

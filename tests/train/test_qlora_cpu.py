@@ -8,9 +8,11 @@ import shutil
 
 import pytest
 
-from supportbot.config import GenerationConfig
-from supportbot.generation import build_messages, generate
-from supportbot.models import load_model
+from supportbot.config import load_recipe
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import generate
+from supportbot.core.models import load_model
+from supportbot.core.prompt import build_messages
 from supportbot.train.lora import bitsandbytes_problem
 from supportbot.train.run import train
 from supportbot.train.rundir import resolve_run_dir
@@ -46,10 +48,10 @@ def test_quantised_lora_trains_resumes_exports_and_reloads(processed, tmp_path, 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from supportbot.registry import export_run
+    from supportbot.ship.registry import export_run
 
     sets = tiny_overrides(processed, tmp_path / "runs", **STEPS, **{"train.quantization": shorthand})
-    done = train(None, sets).run
+    done = train(load_recipe(None, sets)).run
     manifest = done.read_manifest()
     assert manifest["status"] == "completed" and manifest["quantization_bits"] == bits
     assert manifest["speedups"]["fused_lora_layers"] == 0  # bitsandbytes LoRA layers keep PEFT's forward
@@ -67,7 +69,7 @@ def test_quantised_lora_trains_resumes_exports_and_reloads(processed, tmp_path, 
     shutil.copytree(done.root, copy)
     shutil.rmtree(copy / "checkpoints" / "checkpoint-8")
     resolve_run_dir(copy).update_manifest(status="interrupted")
-    resumed = train(None, [], resume=str(copy)).run.read_manifest()
+    resumed = train(load_recipe(None, []), resume=str(copy)).run.read_manifest()
     assert resumed["status"] == "completed" and resumed["global_step"] == 8
     assert resumed["final_train_loss"] == pytest.approx(manifest["final_train_loss"], rel=2e-3)
 
@@ -80,7 +82,7 @@ def test_quantised_lora_trains_resumes_exports_and_reloads(processed, tmp_path, 
     assert all(p.dtype.is_floating_point for p in plain.parameters())
 
     # export to the registry and reload by reference: the same greedy answers as the run dir
-    from supportbot.registry import resolve_reference
+    from supportbot.core.artifacts import resolve_reference
 
     export_run(done.root, "v1", tmp_path / "registry", name=f"q{bits}")
     exported = resolve_reference(f"registry:q{bits}@v1", tmp_path / "registry")

@@ -125,9 +125,12 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
     digests = manifest["adapter_sha256_by_rank"]
     assert len(digests) == 2 and digests[0] == digests[1]
     # the val loss is the whole val set's, as one process measures it (not a mean of uneven shards)
+    from supportbot.config import load_recipe
     from supportbot.train.run import train
 
-    single = train(None, [o.replace(str(tmp_path / "runs"), str(tmp_path / "single")) for o in over])
+    single = train(
+        load_recipe(None, [o.replace(str(tmp_path / "runs"), str(tmp_path / "single")) for o in over])
+    )
     one = single.run.read_manifest()["base_val_loss"]
     assert manifest["base_val_loss"] == pytest.approx(one, rel=1e-5)
 

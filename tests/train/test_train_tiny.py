@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from supportbot.errors import ConfigError
+from supportbot.config import load_recipe
+from supportbot.core.errors import ConfigError
 from supportbot.train.run import TrainingDivergedError, train
 
 from .conftest import tiny_overrides, write_splits
@@ -19,7 +20,7 @@ def tiny_run(tmp_path_factory):
     """One real tiny-random training run shared by the run-dir tests."""
     root = tmp_path_factory.mktemp("tiny")
     data = write_splits(root / "processed")
-    return train(None, tiny_overrides(data, root / "runs", **{"train.run_name": "tiny"}))
+    return train(load_recipe(None, tiny_overrides(data, root / "runs", **{"train.run_name": "tiny"})))
 
 
 def test_run_dir_holds_config_provenance_log_metrics_and_best_adapter(tiny_run):
@@ -71,7 +72,7 @@ def test_checkpoints_keep_last_k_plus_best_with_optimizer_and_scheduler_state(ti
 
 
 def test_trained_run_dir_loads_for_inference(tiny_run):
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
 
     lm = load_model(str(tiny_run.run.root))
     assert lm.adapter and lm.name == "tiny-random"
@@ -93,7 +94,7 @@ def test_absurd_lr_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint
     with pytest.raises(
         TrainingDivergedError, match=r"training stopped at step \d+: (val )?(loss|grad norm) is nan"
     ) as err:
-        train(None, tiny_overrides(data, tmp_path / "runs", **extra))
+        train(load_recipe(None, tiny_overrides(data, tmp_path / "runs", **extra)))
     run_dir = next((tmp_path / "runs").iterdir())
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["status"] == "diverged"
@@ -119,14 +120,16 @@ def test_4bit_where_bitsandbytes_cannot_quantise_fails_at_once_naming_the_key(
 ):
     data = write_splits(tmp_path / "processed")
     with pytest.raises(ConfigError, match=r"train.quantization.bits=4: .*bitsandbytes.*--allow-fallback"):
-        train(None, tiny_overrides(data, tmp_path / "runs", **{"train.quantization.bits": 4}))
+        train(load_recipe(None, tiny_overrides(data, tmp_path / "runs", **{"train.quantization.bits": 4})))
 
 
 def test_allow_fallback_trains_unquantised_and_says_so(tmp_path, capsys, bitsandbytes_without_cpu_backend):
     data = write_splits(tmp_path / "processed", n_train=8, n_val=2)
     res = train(
-        None,
-        tiny_overrides(data, tmp_path / "runs", **{"train.quantization.bits": 8, "train.max_steps": 4}),
+        load_recipe(
+            None,
+            tiny_overrides(data, tmp_path / "runs", **{"train.quantization.bits": 8, "train.max_steps": 4}),
+        ),
         allow_fallback=True,
     )
     assert "falling back to unquantised 32-bit" in capsys.readouterr().out
@@ -136,7 +139,7 @@ def test_allow_fallback_trains_unquantised_and_says_so(tmp_path, capsys, bitsand
 def test_a_run_shorter_than_eval_steps_still_ends_with_a_best_adapter(tmp_path):
     """The final step is always evaluated and saved, so every completed run has `adapter/`."""
     data = write_splits(tmp_path / "processed")
-    result = train(None, tiny_overrides(data, tmp_path / "runs", **{"train.max_steps": 3}))
+    result = train(load_recipe(None, tiny_overrides(data, tmp_path / "runs", **{"train.max_steps": 3})))
     s = result.run.read_manifest()
     assert s["status"] == "completed" and s["best_step"] == 3 and s["final_val_loss"] is not None
     assert (result.run.adapter / "adapter_model.safetensors").is_file()
@@ -146,15 +149,15 @@ def test_a_run_shorter_than_eval_steps_still_ends_with_a_best_adapter(tmp_path):
 
 def test_bad_step_settings_are_a_config_error_naming_the_keys(tmp_path):
     with pytest.raises(ConfigError, match="save_steps"):
-        train(None, tiny_overrides(tmp_path, tmp_path / "runs", **{"train.save_steps": 5}))
+        train(load_recipe(None, tiny_overrides(tmp_path, tmp_path / "runs", **{"train.save_steps": 5})))
 
 
 def test_missing_split_is_a_data_error_naming_the_file(tmp_path):
-    from supportbot.errors import DataError
+    from supportbot.core.errors import DataError
 
     (tmp_path / "processed").mkdir()
     with pytest.raises(DataError, match=r"train.jsonl"):
-        train(None, tiny_overrides(tmp_path / "processed", tmp_path / "runs"))
+        train(load_recipe(None, tiny_overrides(tmp_path / "processed", tmp_path / "runs")))
 
 
 def test_report_writes_plots_and_a_convergence_summary(tiny_run):
@@ -183,6 +186,7 @@ def test_sweep_runs_the_grid_and_writes_markdown_and_csv(tmp_path, repo_root):
 
     import yaml
 
+    from supportbot.config import SupportbotConfig
     from supportbot.train.sweep import run_sweep
 
     data = write_splits(tmp_path / "processed", n_train=8, n_val=2)
@@ -195,7 +199,7 @@ def test_sweep_runs_the_grid_and_writes_markdown_and_csv(tmp_path, repo_root):
     }
     path = tmp_path / "sweep.yaml"
     path.write_text(yaml.safe_dump(spec))
-    rows = run_sweep(path)
+    rows = run_sweep(path, SupportbotConfig)
     assert len(rows) == 2 and all(r["status"] == "completed" for r in rows)
     sweep_dir = next((tmp_path / "runs" / "sweeps").iterdir())
     table = list(csv.DictReader((sweep_dir / "sweep.csv").open()))
@@ -213,12 +217,15 @@ def test_retrieval_augmented_run_trains_on_retrieved_context_and_records_it(tmp_
         "train.max_length": 256,
         "train.max_steps": 4,
     }
-    res = train(None, tiny_overrides(data, tmp_path / "runs", **ctx))
+    res = train(load_recipe(None, tiny_overrides(data, tmp_path / "runs", **ctx)))
     meta = json.loads((res.run.adapter / "supportbot.json").read_text())
     assert meta["context"]["k"] == 2 and meta["context"]["index_dir"] == str(tmp_path / "idx")
     # the rendered training prompts carried the context: far more tokens than the bare examples
     plain = train(
-        None, tiny_overrides(data, tmp_path / "runs-plain", **{"train.max_length": 256, "train.max_steps": 4})
+        load_recipe(
+            None,
+            tiny_overrides(data, tmp_path / "runs-plain", **{"train.max_length": 256, "train.max_steps": 4}),
+        )
     )
     tokens = [r.run.read_manifest()["data"]["stats"]["train"]["tokens"] for r in (res, plain)]
     assert tokens[0] > tokens[1] + 8 * 20

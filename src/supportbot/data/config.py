@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 
 FORMATS = ("auto", "canonical", "openai", "sharegpt", "alpaca", "csv")
 DEFAULT_EVAL_SUITE = "eval/suites/support_100.json"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from supportbot.core.errors import DataError
+from supportbot.core.suites import read_suite
 from supportbot.data.dedup import ShingleIndex, shingles
 from supportbot.data.schema import Record
-from supportbot.errors import DataError
 
 
 class Leak(NamedTuple):
@@ -23,20 +23,11 @@ class Leak(NamedTuple):
 
 def load_suite_questions(path: str | Path) -> list[dict[str, Any]]:
     """The `questions` of an eval suite JSON file (each with `id`, `question`, optional `reference_answer`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"eval suite {path}: file not found")
-    try:
-        suite = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"eval suite {path}: not valid JSON ({exc})") from exc
-    questions = suite.get("questions") if isinstance(suite, dict) else None
-    if not isinstance(questions, list):
-        raise DataError(f"eval suite {path}: expected an object with a 'questions' list")
-    for i, q in enumerate(questions):
-        if not isinstance(q, dict) or not isinstance(q.get("question"), str) or "id" not in q:
-            raise DataError(f"eval suite {path}: questions[{i}] needs an 'id' and a 'question' text")
-    return questions
+    raw = read_suite(path, "eval suite")
+    for i, q in enumerate(raw.items):
+        if not isinstance(q.get("question"), str) or "id" not in q:
+            raise DataError(f"eval suite {raw.path}: questions[{i}] needs an 'id' and a 'question' text")
+    return raw.items
 
 
 def find_leaks(

@@ -6,30 +6,9 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from supportbot.data.schema import Record
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def first_mismatch(root: Path, recorded: dict[str, str]) -> str | None:
-    """The first file under `root` that is missing or whose sha256 differs from `recorded` (None: all match)."""
-    for rel, digest in recorded.items():
-        f = root / rel
-        if not f.is_file():
-            return f"{f}: missing (its sha256 was recorded)"
-        if sha256_file(f) != digest:
-            return f"{f}: sha256 does not match the one recorded (modified or corrupted)"
-    return None
 
 
 def dataset_hash(file_hashes: dict[str, str]) -> str:

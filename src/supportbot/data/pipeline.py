@@ -11,16 +11,17 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import track
 
+from supportbot.core.artifacts import sha256_file
+from supportbot.core.errors import DataError
 from supportbot.data.config import PrepareConfig
 from supportbot.data.dedup import find_duplicates, similarity_groups
 from supportbot.data.leakage import find_leaks, load_suite_questions
-from supportbot.data.manifest import dataset_hash, sha256_file, split_stats, stats_text
+from supportbot.data.manifest import dataset_hash, split_stats, stats_text
 from supportbot.data.normalize import clean_record
 from supportbot.data.readers import ReadContext, UnreadableFile, discover, read_file
 from supportbot.data.schema import Record, validation_reason, write_records
 from supportbot.data.split import SPLITS, split_records
 from supportbot.data.summary import Summary
-from supportbot.errors import DataError
 
 MANIFEST = "manifest.json"
 QUARANTINE = "quarantine.jsonl"
@@ -196,7 +197,7 @@ def token_lengths(records: list[Record], model: str | None, progress: bool) -> l
     """Token counts of each record's stats text with the model's tokenizer (None when no model)."""
     if not model:
         return None
-    from supportbot.models import load_tokenizer
+    from supportbot.core.models import load_tokenizer
 
     tokenizer = load_tokenizer(model)
     texts = [stats_text(r) for r in records]

@@ -21,24 +21,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from supportbot.core.prompt import example_system_prompt, prompt_messages
+
 IGNORE_INDEX = -100
-
-
-def user_turn(question: str, context: str | None) -> str:
-    """The user message: the context (when there is one) placed before the question."""
-    if context and context.strip():
-        return f"Context:\n{context.strip()}\n\nQuestion: {question.strip()}"
-    return question.strip()
-
-
-def prompt_messages(
-    question: str, context: str | None, history: list[dict[str, str]] | None, system_prompt: str | None
-) -> list[dict[str, str]]:
-    """System prompt, earlier turns, then the user turn (what the model sees before answering)."""
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages.extend({"role": t["role"], "content": t["content"]} for t in history or [])
-    messages.append({"role": "user", "content": user_turn(question, context)})
-    return messages
 
 
 @dataclass
@@ -85,12 +70,6 @@ def _encode(
     else:  # templates that rewrite earlier turns: fall back to answer + eos
         answer_ids = tokenizer(answer + (tokenizer.eos_token or ""), add_special_tokens=False)["input_ids"]
     return prompt_ids, answer_ids
-
-
-def example_system_prompt(inputs: Mapping[str, Any], default: str | None) -> str | None:
-    """The example's own system prompt (`inputs.system`) when it has one, else the configured default."""
-    own = inputs.get("system")
-    return own if isinstance(own, str) and own.strip() else default
 
 
 def render_example(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 Role = Literal["system", "user", "assistant"]
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 QUARANTINE_RAW_CHARS = 2000  # raw text kept per quarantined record (huge records are truncated)
 

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from supportbot.core.sentences import split_sentences
+from supportbot.core.suites import Article, Question
 from supportbot.eval.fact_judge import key_facts_of
 from supportbot.eval.hallucination import _CODE, _MENU, _TIME, extract_specifics
-from supportbot.eval.suite import Article, Question
-from supportbot.sentences import split_sentences
 
 # (better, worse, minimum agreement the tests hold the default judge to; None: reported only)
 PAIRS: tuple[tuple[str, str, float | None], ...] = (

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 from supportbot.retrieval.config import ContextConfig
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from supportbot.errors import ModelNotFoundError
+from supportbot.core.errors import ModelNotFoundError
 
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 

@@ -6,18 +6,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from supportbot.config import GenerationConfig
-from supportbot.errors import SupportbotError
-from supportbot.generation import Generation, Messages
+from supportbot.core.config import GenerationConfig
+from supportbot.core.errors import SupportbotError
+from supportbot.core.generation import Generation
+from supportbot.core.prompt import Messages
 
 
 class EndpointError(SupportbotError):
     """An OpenAI-compatible endpoint could not be reached or answered badly."""
-
-
-def is_endpoint(spec: str | None) -> bool:
-    """Whether a model spec is an http(s) URL of an OpenAI-compatible API."""
-    return bool(spec) and spec.lower().startswith(("http://", "https://"))
 
 
 class EndpointClient:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from supportbot.core.suites import Article, Question, support_text
 from supportbot.eval.config import FactJudgeConfig
 from supportbot.eval.hallucination import _source_index, _supported, extract_specifics
 from supportbot.eval.judges import judgement_row
 from supportbot.eval.keyfacts import bigrams, carried_facts, derive_key_facts
-from supportbot.eval.suite import Article, Question, support_text
 from supportbot.eval.textmetrics import is_clarification, is_refusal
 
 

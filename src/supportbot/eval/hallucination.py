@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from supportbot.core.sentences import split_sentences
 from supportbot.eval.textmetrics import is_clarification, is_refusal
-from supportbot.sentences import split_sentences
 
 _NUMBER_WORDS = {
     "zero": 0,

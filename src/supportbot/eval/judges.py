@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from supportbot.core.suites import Article, Question
 from supportbot.eval.config import LLMJudgeConfig, ReferenceJudgeConfig
-from supportbot.eval.suite import Article, Question
 from supportbot.eval.textmetrics import rouge_l, token_f1
 
 
@@ -219,7 +219,7 @@ class LLMJudge:
         as they come, and a re-run asks only the prompts whose reply is not cached yet."""
         from tqdm.auto import tqdm
 
-        from supportbot.config import GenerationConfig
+        from supportbot.core.config import GenerationConfig
 
         gen_cfg = GenerationConfig(system_prompt=JUDGE_SYSTEM, temperature=0.0, repetition_penalty=1.0)
         prompts: list[str] = []

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from supportbot.core.suites import SLICE_TAGS, Article, Question, support_text
 from supportbot.eval.config import EvalConfig
 from supportbot.eval.hallucination import HallucinationDetector
-from supportbot.eval.suite import SLICE_TAGS, Article, Question, support_text
 from supportbot.eval.textmetrics import behavior_ok, exact_match, is_refusal, json_check, percentile
 
 BUCKETS = ("format", "refusal", "hallucinated specific", "too long", "wrong fact", "ok")

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ConfigError
-from supportbot.eval.endpoint import EndpointClient, is_endpoint
-from supportbot.eval.runner import Answerer, answer_suite, endpoint_answerer, local_answerer, read_answers
+from supportbot.core.errors import ConfigError
+from supportbot.core.spec import is_endpoint, parse_spec
+from supportbot.eval.runner import (
+    Answerer,
+    answer_suite,
+    make_answerer,
+    read_answers,
+)
 
 MANIFEST = "eval.json"
 
@@ -37,45 +41,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:48] or "model"
 
 
-def _local_path(spec: str) -> Path | None:
-    p = Path(spec).expanduser()
-    return p if not is_endpoint(spec) and p.exists() else None
-
-
 def adapter_of(spec: str) -> Path | None:
-    """The PEFT adapter dir behind a run/adapter dir spec, else None."""
-    from supportbot.models import resolve_adapter_dir
-
-    path = _local_path(spec)
-    return resolve_adapter_dir(path) if path else None
+    """The PEFT adapter dir behind a run, adapter or registry spec, else None."""
+    return parse_spec(spec).adapter
 
 
 def model_fingerprint(spec: str, model_name: str | None = None) -> str:
     """Identity of a model for resumption: adapter weights hash, endpoint URL + name, or the spec."""
-    if is_endpoint(spec):
-        return f"{spec.rstrip('/')}#{model_name or ''}"
-    adapter = adapter_of(spec)
-    if adapter is not None:
-        h = hashlib.sha256()
-        for f in sorted(adapter.glob("adapter_model.*")):
-            h.update(f.read_bytes())
-        return f"adapter:{adapter.resolve()}:{h.hexdigest()[:16]}"
-    path = _local_path(spec)
-    return str(path.resolve()) if path else spec
+    return parse_spec(spec).fingerprint(model_name)
 
 
 def default_base(model: str) -> str | None:
     """The base a tuned model is compared with by default: its adapter's base model (else none)."""
-    from supportbot.models import adapter_base_model
-
-    adapter = adapter_of(model)
-    return adapter_base_model(adapter) if adapter else None
-
-
-def display_name(spec: str) -> str:
-    """A readable model name: a run dir's real name (runs/last → runs/<id>), a URL or a registry name."""
-    path = _local_path(spec)
-    return path.resolve().name if path else spec
+    parsed = parse_spec(model)
+    return parsed.base if parsed.adapter is not None else None
 
 
 _TRAIN_KEYS = re.compile(
@@ -83,19 +62,12 @@ _TRAIN_KEYS = re.compile(
 )
 
 
-def run_json_of(spec: str) -> Path | None:
-    """The run.json beside the adapter of a run/adapter dir spec, or None."""
-    adapter = adapter_of(spec)
-    run_json = adapter.parent / "run.json" if adapter is not None else None
-    return run_json if run_json is not None and run_json.is_file() else None
-
-
 def training_info(spec: str, prices: Any = None) -> dict[str, Any]:
     """Training time/cost fields from the run dir's run.json (empty when the model is not a run dir).
 
     When run.json has a training time but no cost, the cost is estimated with the eval price table.
     """
-    run_json = run_json_of(spec)
+    run_json = parse_spec(spec).run_json
     if run_json is None:
         return {}
     try:
@@ -137,21 +109,6 @@ def check_manifest(out_dir: Path, manifest: dict[str, Any], fresh: bool) -> None
     path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
-def make_answerer(
-    label: str, spec: str, cfg: Any, model_name: str | None, api_key: str | None, reuse: Any = None
-) -> Answerer:
-    """Load a local model (or reuse one with its adapter off) or connect to an endpoint."""
-    if is_endpoint(spec):
-        client = EndpointClient(spec, model_name, api_key, cfg.eval.endpoint_timeout_s, cfg.eval.batch_size)
-        return endpoint_answerer(label, client)
-    if reuse is not None:
-        return local_answerer(label, spec, reuse, adapter_off=True)
-    from supportbot.models import load_model
-
-    lm = load_model(spec, dtype=cfg.model.dtype, device=cfg.model.device)
-    return local_answerer(label, spec, lm)
-
-
 def load_answerers(cfg: Any, req: EvalRequest, base: str | None) -> list[Answerer]:
     """Tuned (and base) answerers; the base reuses the tuned model with its adapter off when it can."""
     tuned = make_answerer("tuned", req.model, cfg, req.model_name, req.api_key)
@@ -186,11 +143,11 @@ def open_results_dir(
 ) -> tuple[str, Path]:
     """(eval id, results dir) for this manifest: `<suite>__<model>__vs__<base>__<hash>` unless --out is given."""
     digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:8]
-    vs = f"__vs__{_slug(display_name(base))}" if base else ""
+    vs = f"__vs__{_slug(parse_spec(base).display_name)}" if base else ""
     eval_id = (
         Path(req.out).name
         if req.out
-        else f"{_slug(suite_name)}__{_slug(display_name(req.model))}{vs}__{digest}"
+        else f"{_slug(suite_name)}__{_slug(parse_spec(req.model).display_name)}{vs}__{digest}"
     )
     out_dir = Path(req.out) if req.out else Path(out_root) / eval_id
     check_manifest(out_dir, manifest, req.fresh)
@@ -209,20 +166,20 @@ def open_answerers(
 
 
 def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
-    """Answer, judge and report; returns the results dir and the metrics written to metrics.json."""
-    from supportbot.eval.suite import check_kb_ids, load_kb, load_suite
+    """Answer, judge and report; returns the results dir and the metrics written to metrics.json.
+
+    A support suite is answered closed-book or with retrieved context and judged against references; a
+    grounded suite (troubleshoot requests) is answered through retrieval + the JSON contract and scored on
+    JSON correctness and citations. Both share the results dir, answer loop, resumption and timing.
+    """
+    from supportbot.core.suites import read_suite
 
     ecfg = cfg.eval
+    grounded = read_suite(ecfg.suite).grounded  # a missing or malformed suite fails here, named
     if ecfg.threads:
         import torch
 
         torch.set_num_threads(ecfg.threads)
-    if ecfg.judge == "llm" and not (req.judge_model or ecfg.llm_judge.model):
-        raise ConfigError("--judge llm needs a judge model: --judge-model <name|dir|http://host/v1>")
-    suite = load_suite(ecfg.suite)
-    kb = load_kb(ecfg.kb_dir)
-    check_kb_ids(suite, kb)
-    questions = suite.questions[: ecfg.limit] if ecfg.limit else suite.questions
     base = default_base(req.model) if req.base is None else (None if req.base.lower() == "none" else req.base)
     gen = cfg.generation
     manifest = {
@@ -234,12 +191,63 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
+    run = _run_grounded if grounded else _run_support
+    return run(cfg, req, base, manifest)
+
+
+@dataclass
+class _Answered:
+    """What the shared part of an eval run leaves for its mode: where, who, their answers and the timings."""
+
+    eval_id: str
+    out_dir: Path
+    answerers: list[Answerer]
+    answers: dict[str, dict[str, dict[str, Any]]]
+    timings: dict[str, float]
+    started: float
+
+
+def _open_and_answer(
+    cfg: Any,
+    req: EvalRequest,
+    base: str | None,
+    suite_name: str,
+    manifest: dict[str, Any],
+    ids: list[str],
+    answer: Any,
+) -> _Answered:
+    """Open (or resume) the results dir, load the answerers and let `answer(answerer, answers_path)` answer."""
+    eval_id, out_dir = open_results_dir(req, cfg.eval.out_dir, suite_name, manifest, base)
+    started = time.perf_counter()
+    answerers = open_answerers(cfg, req, base, ids, out_dir)
+    answers: dict[str, dict[str, dict[str, Any]]] = {}
+    timings: dict[str, float] = {"load_s": round(time.perf_counter() - started, 2)}
+    for a in answerers:
+        t0 = time.perf_counter()
+        answers[a.label] = answer(a, out_dir / "answers.jsonl")
+        timings[f"answer_{a.label}_s"] = round(time.perf_counter() - t0, 2)
+    return _Answered(eval_id, out_dir, answerers, answers, timings, started)
+
+
+def _run_support(
+    cfg: Any, req: EvalRequest, base: str | None, manifest: dict[str, Any]
+) -> tuple[Path, dict[str, Any]]:
+    from supportbot.core.suites import check_kb_ids, load_kb, load_suite
+    from supportbot.eval.report import write_outputs
+    from supportbot.eval.scoring import judge_and_measure
+
+    ecfg = cfg.eval
+    if ecfg.judge == "llm" and not (req.judge_model or ecfg.llm_judge.model):
+        raise ConfigError("--judge llm needs a judge model: --judge-model <name|dir|http://host/v1>")
+    suite = load_suite(ecfg.suite)
+    kb = load_kb(ecfg.kb_dir)
+    check_kb_ids(suite, kb)
+    questions = suite.questions[: ecfg.limit] if ecfg.limit else suite.questions
     ctx_cfg, ctx_source = eval_context(ecfg, req.model)
     contexts, retrieval = retrieve_contexts(ctx_cfg, questions)
     if ctx_cfg is not None:  # only then, so closed-book results keep their ids
         manifest["context"] = ctx_cfg.model_dump(mode="json")
         retrieval["source"] = ctx_source
-    eval_id, out_dir = open_results_dir(req, ecfg.out_dir, suite.name, manifest, base)
     overlap = training_overlap(req.model, questions)
     if overlap:
         import sys
@@ -249,43 +257,76 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
             f"measure recall, not generalisation: {', '.join(overlap[:20])}{' ...' if len(overlap) > 20 else ''}",
             file=sys.stderr,
         )
-    started = time.perf_counter()
-    answerers = open_answerers(cfg, req, base, [q.id for q in questions], out_dir)
-    answers: dict[str, dict[str, dict[str, Any]]] = {}
-    timings: dict[str, float] = {"load_s": round(time.perf_counter() - started, 2)}
-    for a in answerers:
-        t0 = time.perf_counter()
-        answers[a.label] = answer_suite(
-            a,
-            questions,
-            gen,
-            out_dir / "answers.jsonl",
-            ecfg.batch_size,
-            ecfg.max_new_tokens,
-            req.progress,
-            contexts,
-        )
-        timings[f"answer_{a.label}_s"] = round(time.perf_counter() - t0, 2)
 
-    from supportbot.eval.scoring import judge_and_measure
+    def answer(a: Answerer, path: Path) -> dict[str, dict[str, Any]]:
+        gen, bs, mnt = cfg.generation, ecfg.batch_size, ecfg.max_new_tokens
+        return answer_suite(a, questions, gen, path, bs, mnt, req.progress, contexts)
 
+    done = _open_and_answer(cfg, req, base, suite.name, manifest, [q.id for q in questions], answer)
     t0 = time.perf_counter()
-    metrics = judge_and_measure(cfg, req, suite, questions, kb, answerers, answers, out_dir)
-    timings["judge_s"] = round(time.perf_counter() - t0, 2)
-    timings["total_s"] = round(time.perf_counter() - started, 2)
+    metrics = judge_and_measure(cfg, req, suite, questions, kb, done.answerers, done.answers, done.out_dir)
+    done.timings["judge_s"] = round(time.perf_counter() - t0, 2)
+    done.timings["total_s"] = round(time.perf_counter() - done.started, 2)
     metrics.update(
-        eval_id=eval_id,
-        out_dir=str(out_dir),
+        eval_id=done.eval_id,
+        out_dir=str(done.out_dir),
         training=training_info(req.model, ecfg.prices),
         retrieval=retrieval,
-        timing=timings,
+        timing=done.timings,
         manifest=manifest,
         training_overlap=overlap,
     )
-    from supportbot.eval.report import write_outputs
+    write_outputs(done.out_dir, metrics, cfg)
+    return done.out_dir, metrics
 
-    write_outputs(out_dir, metrics, cfg)
-    return out_dir, metrics
+
+def _run_grounded(
+    cfg: Any, req: EvalRequest, base: str | None, manifest: dict[str, Any]
+) -> tuple[Path, dict[str, Any]]:
+    """Troubleshoot requests answered as /v1/troubleshoot answers them (serve's troubleshoot settings)."""
+    from supportbot.eval.grounded import aggregate_grounded, answer_grounded, load_grounded_suite
+    from supportbot.eval.grounded_report import write_grounded_report
+    from supportbot.eval.report import write_csv
+    from supportbot.retrieval.index import open_index
+
+    ecfg, rcfg, ts = cfg.eval, cfg.retrieval, cfg.serve.troubleshoot
+    header, questions = load_grounded_suite(ecfg.suite)
+    questions = questions[: ecfg.limit] if ecfg.limit else questions
+    index, how = open_index(rcfg.index_dir, rcfg.kb_dir, build=True, cfg=rcfg)
+    k = rcfg.top_k
+    retrieval = {"kb_hash": index.manifest.get("kb_hash"), "k": k}
+    manifest.update(mode="grounded", retrieval={**retrieval, "config": index.manifest.get("config")})
+    manifest["retries"] = ts.retries
+    if ts.guided:
+        manifest["guided"] = True
+
+    def answer(a: Answerer, path: Path) -> dict[str, dict[str, Any]]:
+        gen, bs, mnt = cfg.generation, ecfg.batch_size, ecfg.max_new_tokens
+        return answer_grounded(
+            a, questions, index, k, gen, path, bs, mnt, ts.retries, req.progress, ts.guided
+        )
+
+    done = _open_and_answer(cfg, req, base, header["name"], manifest, [q.id for q in questions], answer)
+    metrics = aggregate_grounded(done.answers, questions, set(index.by_id))
+    done.timings["total_s"] = round(time.perf_counter() - done.started, 2)
+    metrics.update(
+        mode="grounded",
+        eval_id=done.eval_id,
+        out_dir=str(done.out_dir),
+        suite={"path": str(ecfg.suite), "n_questions": metrics.pop("n_answered"), **header},
+        models={
+            a.label: {"spec": a.spec, "kind": a.kind, "device": a.device, **a.info} for a in done.answerers
+        },
+        retrieval={"index_dir": rcfg.index_dir, "index": how, **retrieval},
+        training=training_info(req.model, ecfg.prices),
+        timing=done.timings,
+        manifest=manifest,
+    )
+    path = done.out_dir / "metrics.json"
+    path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_csv(done.out_dir, metrics)
+    write_grounded_report(done.out_dir, metrics, done.answers, questions, ecfg.examples)
+    return done.out_dir, metrics
 
 
 def eval_context(ecfg: Any, model: str) -> tuple[Any, str | None]:
@@ -294,7 +335,7 @@ def eval_context(ecfg: Any, model: str) -> tuple[Any, str | None]:
         return ecfg.context, "eval.context"
     if not ecfg.context_from_model:
         return None, None
-    from supportbot.models import adapter_context
+    from supportbot.core.artifacts import adapter_context
     from supportbot.retrieval.config import ContextConfig
 
     trained = adapter_context(model)
@@ -323,15 +364,10 @@ def retrieve_contexts(
     return {q.id: c for q, c in zip(questions, found, strict=True)}, summary
 
 
-def api_key_from(option: str | None, env_name: str) -> str | None:
-    """The endpoint key: the option, else the named environment variable."""
-    return option or os.environ.get(env_name) or None
-
-
 def training_overlap(model: str, questions: list[Any], threshold: float = 0.5) -> list[str]:
     """Suite items whose reference answer (or question) is >= `threshold` Jaccard-close to a training example
     of the tuned run, as 'q007 (answer 0.83 ~ qa-0012)'; empty when the model is not a run dir."""
-    run_json = run_json_of(model)
+    run_json = parse_spec(model).run_json
     if run_json is None:
         return []
     try:
@@ -375,10 +411,10 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
     """
     import shutil
 
-    from supportbot.errors import DataError
+    from supportbot.core.errors import DataError
+    from supportbot.core.suites import check_kb_ids, load_kb, load_suite
     from supportbot.eval.report import write_outputs
     from supportbot.eval.scoring import judge_and_measure
-    from supportbot.eval.suite import check_kb_ids, load_kb, load_suite
 
     src = Path(src)
     for name in ("metrics.json", "answers.jsonl"):

@@ -96,7 +96,7 @@ def summary_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return ["metric", *(labels if len(labels) > 1 else ["model"])], rows
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
+def md_table(header: list[str], rows: list[list[str]]) -> str:
     esc = [[str(c).replace("|", "\\|").replace("\n", "<br>") for c in r] for r in rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in esc]
@@ -126,7 +126,7 @@ def slice_tables(metrics: dict[str, Any]) -> str:
                 else:
                     row += [fmt(block[m].get(key), kind) for m in labels]
             rows.append(row)
-        out.append(f"### by {tag}\n\n" + _md_table(header, rows))
+        out.append(f"### by {tag}\n\n" + md_table(header, rows))
     return "\n\n".join(out)
 
 
@@ -165,14 +165,14 @@ def _example_md(r: dict[str, Any]) -> str:
         if r[m]["unsupported_specifics"]:
             flags.append(f"{m} unsupported specifics: {', '.join(r[m]['unsupported_specifics'][:6])}")
     winner = f" — winner: **{r['winner']}**" if "winner" in r else ""
-    text = f"#### {r['id']}{winner}\n\n> {r['question']}\n\n" + _md_table(header, [cells])
+    text = f"#### {r['id']}{winner}\n\n> {r['question']}\n\n" + md_table(header, [cells])
     return text + ("\n\n" + "; ".join(flags) if flags else "")
 
 
 def _training_md(training: dict[str, Any]) -> str:
     if not training:
         return "_The tuned model is not a run directory; no training time or cost recorded._"
-    return _md_table(["field", "value"], [[k, str(v)] for k, v in training.items()])
+    return md_table(["field", "value"], [[k, str(v)] for k, v in training.items()])
 
 
 def _retrieval_md(retrieval: dict[str, Any] | None) -> str:
@@ -228,7 +228,7 @@ def human_md(human: dict[str, Any] | None) -> str:
         f"{human['corrections']} corrected answer(s)",
         f"- judge vs human on {a['n']} item(s): agreement {fmt(a['raw'], 'pct')}, Cohen's kappa {kappa} "
         "(both wrong = tie)",
-        _md_table(
+        md_table(
             ["human \\ judge", *a["confusion"]["tuned"]],
             [[h, *[str(v) for v in row.values()]] for h, row in a["confusion"].items()],
         ),
@@ -236,7 +236,7 @@ def human_md(human: dict[str, Any] | None) -> str:
     if human["disagreements"]:
         parts.append("Disagreements (human vs judge):")
         parts.append(
-            _md_table(
+            md_table(
                 ["id", "human", "judge", "reviewer", "note", "question"],
                 [
                     [d["id"], d["human"], d["judge"], d["reviewer"], d["note"] or "", d["question"][:80]]
@@ -269,7 +269,7 @@ def write_report_md(
         f"({metrics['suite']['n_questions']} questions, `{metrics['suite']['path']}`). "
         + ", ".join(f"{k}: `{v['spec']}` ({v['kind']}, {v['device']})" for k, v in models.items()),
         "## Summary",
-        _md_table(header, srows),
+        md_table(header, srows),
         f"Judge: **{judge['name']}** (`{judge.get('model')}`).\n\n```\n{judge['rubric']}\n```",
         verdict_md(metrics),
         human_md(metrics.get("human")),
@@ -285,9 +285,9 @@ def write_report_md(
         "## Training (from the run directory)",
         _training_md(metrics.get("training") or {}),
         "## Timing",
-        _md_table(["stage", "seconds"], [[k, str(v)] for k, v in (metrics.get("timing") or {}).items()]),
+        md_table(["stage", "seconds"], [[k, str(v)] for k, v in (metrics.get("timing") or {}).items()]),
         "## Error buckets (first matching bucket per answer)",
-        _md_table(
+        md_table(
             ["bucket", *(metrics["buckets"] if len(metrics["buckets"]) > 1 else ["model"])],
             [
                 [b, *[str(v[b]) for v in metrics["buckets"].values()]]
@@ -372,16 +372,27 @@ def write_outputs(out_dir: Path, metrics: dict[str, Any], cfg: Any) -> None:
     write_chart(out_dir, metrics)
 
 
-def print_summary(metrics: dict[str, Any], console: Any) -> None:
-    """The summary table on the console (rich)."""
+def print_table(title: str, header: list[str], rows: list[list[str]], console: Any) -> None:
+    """A summary table on the console (rich): first column left, the models' columns right."""
     from rich.table import Table
 
-    header, rows = summary_rows(metrics)
-    table = Table(title=f"supportbot eval — {metrics['suite']['name']} ({metrics['suite']['n_questions']} q)")
+    table = Table(title=title)
     for i, col in enumerate(header):
         table.add_column(col, justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+def print_summary(metrics: dict[str, Any], console: Any) -> None:
+    """The summary table and verdicts on the console; a grounded eval prints its own table."""
+    if metrics.get("mode") == "grounded":
+        from supportbot.eval.grounded_report import print_grounded_summary
+
+        print_grounded_summary(metrics, console)
+        return
+    header, rows = summary_rows(metrics)
+    suite = metrics["suite"]
+    print_table(f"supportbot eval — {suite['name']} ({suite['n_questions']} q)", header, rows, console)
     for line in verdict_lines(metrics):
         console.print(f"verdict: {line}", highlight=False)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from supportbot.config import GenerationConfig
-from supportbot.data.render import user_turn
-from supportbot.errors import DataError
-from supportbot.eval.suite import Question
-from supportbot.generation import Generation, Messages, build_messages
+from supportbot.core.config import GenerationConfig
+from supportbot.core.errors import DataError
+from supportbot.core.generation import Generation
+from supportbot.core.prompt import Messages, build_messages, user_turn
+from supportbot.core.spec import is_endpoint
+from supportbot.core.suites import Question
+from supportbot.eval.endpoint import EndpointClient
 
 GenerateFn = Callable[[list[Messages], GenerationConfig, int | None], list[Generation]]
 
@@ -43,7 +45,7 @@ class Answerer:
 
 def local_answerer(label: str, spec: str, lm: Any, adapter_off: bool = False) -> Answerer:
     """An answerer over a loaded model; `adapter_off` answers as the base via PEFT's disable_adapter()."""
-    from supportbot.generation import generate
+    from supportbot.core.generation import generate
 
     def fn(batch: list[Messages], cfg: GenerationConfig, max_new: int | None) -> list[Generation]:
         import torch
@@ -96,9 +98,51 @@ def read_answers(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return rows
 
 
-def _batches(questions: list[Question], size: int) -> Iterator[list[Question]]:
-    for i in range(0, len(questions), size):
-        yield questions[i : i + size]
+def append_answers(
+    answerer: Answerer,
+    items: list[Any],
+    path: Path,
+    batch_size: int,
+    progress: bool,
+    answer_batch: Callable[[list[Any]], list[dict[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """The resumable answer loop of every eval mode: answer the items (anything with an `id`) not yet in
+    `path` for this answerer, appending one row per item as each batch finishes (fsynced).
+
+    Batches are cut at fixed suite positions, so a run resumed after a crash regenerates exactly the
+    batches it lost. `answer_batch` returns one row per item; the loop adds the model, id, device and time.
+    Returns this answerer's rows keyed by item id (old and new).
+    """
+    from tqdm.auto import tqdm
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _repair_tail(path)
+    done = {qid for (label, qid) in read_answers(path) if label == answerer.label}
+    todo_total = sum(q.id not in done for q in items)
+    bar = tqdm(
+        total=len(items),
+        initial=len(items) - todo_total,
+        desc=f"answering ({answerer.label})",
+        unit="q",
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    with bar, path.open("a", encoding="utf-8") as out:
+        for start in range(0, len(items), batch_size):
+            batch = [q for q in items[start : start + batch_size] if q.id not in done]
+            if not batch:
+                continue
+            rows = answer_batch(batch)
+            stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+            for q, row in zip(batch, rows, strict=True):
+                head = {"model": answerer.label, "model_spec": answerer.spec, "id": q.id}
+                tail = {"device": answerer.device, "answered_at": stamp}
+                out.write(json.dumps({**head, **row, **tail}, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+            bar.update(len(batch))
+    rows = read_answers(path)
+    return {q.id: rows[(answerer.label, q.id)] for q in items if (answerer.label, q.id) in rows}
 
 
 def answer_suite(
@@ -111,59 +155,50 @@ def answer_suite(
     progress: bool = True,
     contexts: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Answer every question not yet in `path` for this answerer, appending rows as batches finish.
+    """Answer a support suite (resumably, see append_answers); `contexts` (question id -> RetrievedContext)
+    puts retrieved KB chunks before each question."""
 
-    `contexts` (question id -> RetrievedContext) puts retrieved KB chunks before each question.
+    def answer_batch(batch: list[Question]) -> list[dict[str, Any]]:
+        ctx = [contexts.get(q.id) if contexts else None for q in batch]
+        messages = [
+            build_messages(user_turn(q.question, c.merge(None) if c else None), gen_cfg.system_prompt)
+            for q, c in zip(batch, ctx, strict=True)
+        ]
+        gens = answerer.generate(messages, gen_cfg, max_new_tokens)
+        rows = []
+        for q, g, c in zip(batch, gens, ctx, strict=True):
+            row = {
+                "question": q.question,
+                "answer": g.text,
+                "tokens_in": g.tokens_in,
+                "tokens_out": g.tokens_out,
+                "latency_s": round(g.latency_s, 4),
+                "batch_size": len(batch) if answerer.kind == "local" else 1,
+                "finish_reason": g.finish_reason,
+            }
+            if c is not None:
+                row["context_chunk_ids"] = c.chunk_ids
+            rows.append(row)
+        return rows
 
-    Batches are cut at fixed suite positions, so a run resumed after a crash regenerates exactly the
-    batches it lost. Returns this answerer's rows keyed by question id (old and new).
-    """
-    from tqdm.auto import tqdm
+    return append_answers(answerer, questions, path, batch_size, progress, answer_batch)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _repair_tail(path)
-    done = {qid for (label, qid) in read_answers(path) if label == answerer.label}
-    todo_total = sum(q.id not in done for q in questions)
-    bar = tqdm(
-        total=len(questions),
-        initial=len(questions) - todo_total,
-        desc=f"answering ({answerer.label})",
-        unit="q",
-        disable=not progress,
-        dynamic_ncols=True,
-    )
-    with bar, path.open("a", encoding="utf-8") as out:
-        for window in _batches(questions, batch_size):
-            batch = [q for q in window if q.id not in done]
-            if not batch:
-                continue
-            ctx = [contexts.get(q.id) if contexts else None for q in batch]
-            messages = [
-                build_messages(user_turn(q.question, c.merge(None) if c else None), gen_cfg.system_prompt)
-                for q, c in zip(batch, ctx, strict=True)
-            ]
-            gens = answerer.generate(messages, gen_cfg, max_new_tokens)
-            stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-            for q, g, c in zip(batch, gens, ctx, strict=True):
-                row = {
-                    "model": answerer.label,
-                    "model_spec": answerer.spec,
-                    "id": q.id,
-                    "question": q.question,
-                    "answer": g.text,
-                    "tokens_in": g.tokens_in,
-                    "tokens_out": g.tokens_out,
-                    "latency_s": round(g.latency_s, 4),
-                    "batch_size": len(batch) if answerer.kind == "local" else 1,
-                    "finish_reason": g.finish_reason,
-                    "device": answerer.device,
-                    "answered_at": stamp,
-                }
-                if c is not None:
-                    row["context_chunk_ids"] = c.chunk_ids
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-            bar.update(len(batch))
-    rows = read_answers(path)
-    return {q.id: rows[(answerer.label, q.id)] for q in questions if (answerer.label, q.id) in rows}
+
+def make_answerer(
+    label: str, spec: str, cfg: Any, model_name: str | None, api_key: str | None, reuse: Any = None
+) -> Answerer:
+    """Load a local model (or reuse one with its adapter off) or connect to an endpoint."""
+    if is_endpoint(spec):
+        client = EndpointClient(spec, model_name, api_key, cfg.eval.endpoint_timeout_s, cfg.eval.batch_size)
+        return endpoint_answerer(label, client)
+    if reuse is not None:
+        return local_answerer(label, spec, reuse, adapter_off=True)
+    from supportbot.core.models import load_model
+
+    lm = load_model(spec, dtype=cfg.model.dtype, device=cfg.model.device)
+    return local_answerer(label, spec, lm)
+
+
+def api_key_from(option: str | None, env_name: str) -> str | None:
+    """The endpoint key: the option, else the named environment variable."""
+    return option or os.environ.get(env_name) or None

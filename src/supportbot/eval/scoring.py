@@ -6,17 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from supportbot.core.suites import Article, Question, Suite
 from supportbot.eval.embeddings import Embedder
 from supportbot.eval.fact_judge import FactJudge
 from supportbot.eval.hallucination import HallucinationDetector
 from supportbot.eval.judges import LLMJudge, ReferenceJudge
 from supportbot.eval.metrics import aggregate, answer_record, clean_nan
 from supportbot.eval.runner import Answerer
-from supportbot.eval.suite import Article, Question, Suite
 
 
 def _llm_judge(cfg: Any, req: Any) -> LLMJudge:
-    from supportbot.eval.pipeline import api_key_from, make_answerer
+    from supportbot.eval.runner import api_key_from, make_answerer
 
     j = cfg.eval.llm_judge
     spec = req.judge_model or j.model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 
 
 class GroundedConfig(StrictModel):

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 
 SCHEMA_FILE = "troubleshoot_response.schema.json"
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from supportbot.errors import SupportbotError
+from supportbot.core.errors import SupportbotError
 from supportbot.grounded.contract import TroubleshootResponse, citation_errors, schema_errors
 
 Messages = list[dict[str, str]]
@@ -201,8 +201,8 @@ def generate_valid_many(
 
 
 def lm_generate_fn(lm: Any, gen_cfg: Any, max_new_tokens: int | None = None) -> GenerateFn:
-    """Adapt `supportbot.generation.generate` to a one-conversation → text function."""
-    from supportbot.generation import generate
+    """Adapt `supportbot.core.generation.generate` to a one-conversation → text function."""
+    from supportbot.core.generation import generate
 
     def run(messages: Messages) -> str:
         return generate(lm, [messages], gen_cfg, max_new_tokens)[0].text

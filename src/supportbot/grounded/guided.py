@@ -5,8 +5,8 @@ string values let the model pick any token that cannot break a JSON string (no q
 character) until it emits the closing quote or reaches its token cap, `style`/`language`/confidence digits
 are choices among fixed options, and `citations` may only hold the chunk ids that were retrieved. The
 output is therefore always a schema-valid response with no invented citation, whatever the model's
-weights; what the values *say* is still the model's. `GuidedJSON` applies one grammar per batch row as a
-transformers LogitsProcessor.
+weights; what the values *say* is still the model's. A grammar is a `core.generation.TokenConstraint`: the
+decode loop applies one per batch row.
 
 Trade-offs: one nudge message with no compliance flags, at most 3 steps, confidence 0.1-0.9, and the
 string caps (scaled to `max_new_tokens`) cut long values short.
@@ -39,7 +39,7 @@ class Vocab:
         """Built once per tokenizer (decoding the whole vocabulary takes ~2 s) and cached."""
         key = (str(getattr(tokenizer, "name_or_path", "")), len(tokenizer))
         if key not in _VOCAB_CACHE:
-            from supportbot.generation import stop_token_ids
+            from supportbot.core.generation import stop_token_ids
 
             special = set(tokenizer.all_special_ids)
             safe = torch.zeros(len(tokenizer), dtype=torch.bool)
@@ -241,31 +241,28 @@ class ContractGrammar:
             self.index += 1
 
 
-class GuidedJSON:
-    """transformers LogitsProcessor: row i follows grammars[i] (None = unconstrained)."""
+def _request_of(conversation: list[Any], first_round: list[list[Any]]) -> int:
+    """Which request a conversation belongs to: a retry extends its first-round conversation."""
+    for i, first in enumerate(first_round):
+        if conversation[: len(first)] == first:
+            return i
+    raise ValueError("a retried conversation does not extend any first-round conversation")
 
-    def __init__(self, grammars: list[ContractGrammar | None], prompt_len: int) -> None:
-        self.grammars = grammars
-        self.prompt_len = prompt_len
 
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        """Mask every token the row's grammar does not allow next."""
-        produced = input_ids.shape[1] - self.prompt_len
-        for row, grammar in enumerate(self.grammars):
-            if grammar is None:
-                continue
-            while grammar.fed < produced:
-                grammar.feed(int(input_ids[row, self.prompt_len + grammar.fed]))
-                grammar.fed += 1
-            allowed = grammar.allowed()
-            if isinstance(allowed, list):
-                mask = torch.zeros(scores.shape[-1], dtype=torch.bool, device=scores.device)
-                mask[allowed] = True
-            else:
-                mask = allowed.to(scores.device)
-                if (
-                    mask.shape[0] < scores.shape[-1]
-                ):  # the model's vocabulary may be padded beyond the tokenizer's
-                    mask = torch.cat([mask, mask.new_zeros(scores.shape[-1] - mask.shape[0])])
-            scores[row] = scores[row].masked_fill(~mask[: scores.shape[-1]], float("-inf"))
-        return scores
+def generate_guided(
+    lm: Any,
+    conversations: list[Any],
+    first_round: list[Any],
+    hits: list[list[Any]],
+    gen_cfg: Any,
+    max_new_tokens: int | None,
+) -> list[Any]:
+    """One batched generate where each conversation follows its request's ContractGrammar (the request's
+    retrieved chunk ids as the only citations); a retry conversation maps to the request it extends."""
+    from supportbot.core.generation import generate
+
+    vocab = Vocab.of(lm.tokenizer)
+    budget = max_new_tokens or gen_cfg.max_new_tokens
+    row_hits = [hits[_request_of(conv, first_round)] for conv in conversations]
+    grammars = [ContractGrammar.build(vocab, [h.chunk_id for h in hs], budget) for hs in row_hits]
+    return generate(lm, conversations, gen_cfg, max_new_tokens, grammars)

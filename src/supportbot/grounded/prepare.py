@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot import __version__
+from supportbot.core import __version__
+from supportbot.core.artifacts import sha256_file
+from supportbot.core.errors import DataError
+from supportbot.core.jsonl import read_jsonl
+from supportbot.core.suites import read_suite
 from supportbot.data.leakage import find_leaks
-from supportbot.data.manifest import dataset_hash, sha256_file
+from supportbot.data.manifest import dataset_hash
 from supportbot.data.schema import Inputs, Meta, Outputs, Record, write_records
-from supportbot.errors import DataError
 from supportbot.grounded.config import GroundedConfig
 from supportbot.grounded.contract import TroubleshootRequest, schema_errors
 from supportbot.grounded.raft import build_raft_examples
@@ -55,17 +58,10 @@ def load_grounded_records(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"grounded records {path}: file not found")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix == ".jsonl":
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            data = json.loads(text)
-            rows = data["questions"] if isinstance(data, dict) else data
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise DataError(
-            f"grounded records {path}: expected JSONL or a suite with 'questions' ({exc})"
-        ) from exc
+    if path.suffix == ".jsonl":
+        rows = read_jsonl(path)
+    else:
+        rows = read_suite(path, "grounded records").items
     for n, row in enumerate(rows):
         where = f"{path}: record {row.get('id', n) if isinstance(row, dict) else n}"
         if not isinstance(row, dict):
@@ -84,10 +80,7 @@ def load_grounded_records(path: str | Path) -> list[dict[str, Any]]:
 
 
 def _suite_requests(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"grounded.leakage_suites: {path} not found")
-    return json.loads(path.read_text(encoding="utf-8"))["questions"]
+    return read_suite(path, "grounded.leakage_suites").items
 
 
 def find_grounded_leaks(

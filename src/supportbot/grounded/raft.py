@@ -6,7 +6,7 @@ import json
 import random
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.grounded.contract import TroubleshootRequest
 from supportbot.grounded.prompt import build_grounded_messages, retrieval_query
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.grounded.config import GroundedConfig
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")

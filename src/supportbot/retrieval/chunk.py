@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 ARTICLE_SUFFIXES = (".md", ".markdown", ".txt")
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from supportbot.config import StrictModel
-from supportbot.errors import ConfigError
+from supportbot.core.config import StrictModel
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -40,33 +38,6 @@ class RetrievalConfig(StrictModel):
         if self.bm25_weight == 0 and self.dense_weight == 0:
             raise ValueError("bm25_weight and dense_weight cannot both be 0")
         return self
-
-
-def load_retrieval_config(
-    path: str | Path | None = None, overrides: list[str] | None = None
-) -> RetrievalConfig:
-    """The `retrieval` section from a YAML recipe + `--set retrieval.x=y`, whether or not the root has it."""
-    from supportbot.config import (
-        apply_overrides,
-        format_validation_error,
-        load_config,
-        read_yaml,
-        root_config_class,
-    )
-
-    overrides = overrides or []
-    if "retrieval" in root_config_class().model_fields:
-        return load_config(path, overrides).retrieval  # type: ignore[no-any-return]
-    data: dict[str, Any] = read_yaml(Path(path)) if path else {}
-    apply_overrides(data, overrides)
-    section = data.get("retrieval") or {}
-    source = str(path) if path else "--set"
-    if not isinstance(section, dict):
-        raise ConfigError(f"{source}: 'retrieval' must be a mapping")
-    try:
-        return RetrievalConfig.model_validate(section)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, f"{source} [retrieval]")) from exc
 
 
 class ContextConfig(StrictModel):

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from supportbot.core.sentences import split_sentences
 from supportbot.retrieval.config import ContextConfig
-from supportbot.sentences import split_sentences
 
 # An answer sentence this similar to a KB sentence restates it (MiniLM cosine; paraphrases score ~0.6-0.9).
 ORACLE_MIN_SIMILARITY = 0.5

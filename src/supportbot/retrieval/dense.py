@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from supportbot.errors import ModelNotFoundError
+from supportbot.core.errors import ModelNotFoundError
 from supportbot.retrieval.config import DEFAULT_EMBEDDING_MODEL
 
 _BUNDLED_NAMES = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.retrieval.bm25 import BM25
 from supportbot.retrieval.chunk import Chunk, chunk_articles, kb_hash, load_articles
 from supportbot.retrieval.config import RetrievalConfig

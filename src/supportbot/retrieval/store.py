@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from supportbot.errors import ConfigError, DataError
+from supportbot.core.errors import ConfigError, DataError
 
 
 @runtime_checkable

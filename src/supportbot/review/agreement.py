@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from supportbot.jsonl import read_jsonl
+from supportbot.core.jsonl import read_jsonl
 from supportbot.review.labels import HUMAN_LABELS, Label, latest_labels, read_labels
 from supportbot.review.pairs import Pair
 

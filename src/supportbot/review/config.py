@@ -6,7 +6,7 @@ import getpass
 
 from pydantic import Field
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 
 
 def _default_reviewer() -> str:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 HUMAN_LABELS = "human.jsonl"
 CHOICES = ("A", "B", "tie", "both_wrong")

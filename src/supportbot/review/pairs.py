@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
-from supportbot.jsonl import read_jsonl
+from supportbot.core.errors import DataError
+from supportbot.core.jsonl import read_jsonl
 
 MODELS = ("tuned", "base")
 
@@ -52,8 +52,8 @@ def a_is_tuned(eval_id: str, item_id: str) -> bool:
 
 def load_pairs(results_dir: Path, kb_dir: str | None = None) -> tuple[str, list[Pair]]:
     """(eval id, pairs) of a results dir with answers of both models; errors name the missing file."""
+    from supportbot.core.suites import load_kb, load_suite
     from supportbot.eval.runner import read_answers
-    from supportbot.eval.suite import load_kb, load_suite
 
     results_dir = Path(results_dir)
     for name in ("answers.jsonl", "metrics.json"):

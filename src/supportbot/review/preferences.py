@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
-from supportbot.jsonl import read_jsonl
+from supportbot.core.errors import DataError
+from supportbot.core.jsonl import read_jsonl
 
 SPLITS = ("train", "val")
 
@@ -230,7 +230,8 @@ class PreferenceResult:
 
 def prepare_preferences(cfg: Any) -> PreferenceResult:
     """Collect, scrub, dedup, guard and split; write train/val.jsonl, quarantine.jsonl and manifest.json."""
-    from supportbot.data.manifest import dataset_hash, sha256_file
+    from supportbot.core.artifacts import sha256_file
+    from supportbot.data.manifest import dataset_hash
 
     if not cfg.results and not cfg.feedback:
         raise DataError("prepare-preferences: no input (give --results DIR and/or --feedback FILE)")

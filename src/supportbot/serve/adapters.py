@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from supportbot.errors import ModelNotFoundError
-from supportbot.models import LoadedModel, adapter_base_model, adapter_dir_of
+from supportbot.core.artifacts import adapter_base_model
+from supportbot.core.errors import ModelNotFoundError
+from supportbot.core.models import LoadedModel
+from supportbot.core.spec import parse_spec
 
 log = logging.getLogger("supportbot.serve")
 
@@ -33,7 +35,7 @@ class AdapterSet:
         from peft import PeftModel
 
         try:
-            adapter_dir = adapter_dir_of(source)
+            adapter_dir = parse_spec(source).adapter
         except (OSError, ValueError):  # e.g. a NUL byte in the path
             adapter_dir = None
         if adapter_dir is None:

@@ -18,11 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from supportbot import __version__
-from supportbot.config import GenerationConfig
-from supportbot.data.render import user_turn
-from supportbot.errors import SupportbotError
-from supportbot.generation import Generation, Messages, build_messages
+from supportbot.core import __version__
+from supportbot.core.config import GenerationConfig
+from supportbot.core.errors import SupportbotError
+from supportbot.core.generation import Generation
+from supportbot.core.prompt import Messages, build_messages, user_turn
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
 from supportbot.grounded.prompt import build_grounded_messages
 from supportbot.serve import limits
@@ -620,7 +620,7 @@ def _mark_deadline(response: Response, result: Generation) -> None:
 
 def _reload_roots(cfg: ServeConfig) -> list[Path]:
     """Folders /admin/reload may load adapters from: the registry, serve.reload_dirs, serve.adapters' folders."""
-    from supportbot.registry import default_root
+    from supportbot.core.artifacts import default_root
 
     roots = [default_root(), *map(Path, cfg.reload_dirs)]
     roots += [
@@ -698,10 +698,3 @@ def _setup_logging(level: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
-
-
-def create_app_from_env() -> FastAPI:
-    """App from env: SUPPORTBOT_CONFIG (YAML recipe), SUPPORTBOT_MODEL (model spec), SUPPORTBOT_SET (a=1;b=2)."""
-    from supportbot.serve.config import config_from_env
-
-    return build_app(config_from_env())

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.errors import APIError, Forbidden, NotEnabled, Unauthorized, api_error_payload
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 from supportbot.retrieval.config import ContextConfig
 
 DEFAULT_REFUSAL = (
@@ -184,15 +184,3 @@ class ServeConfig(StrictModel):
             if not re.fullmatch(r"[\w.:-]+", name) or name == "base":
                 raise ValueError(f"adapter name {name!r}: use letters, digits, '_.:-' (and not 'base')")
         return value
-
-
-def config_from_env() -> object:
-    """The full supportbot config from SUPPORTBOT_CONFIG (YAML), SUPPORTBOT_MODEL and SUPPORTBOT_SET ("a=1;b=2")."""
-    import os
-
-    from supportbot.config import load_config
-
-    overrides = [s for s in os.environ.get("SUPPORTBOT_SET", "").split(";") if s.strip()]
-    if os.environ.get("SUPPORTBOT_MODEL"):
-        overrides.append(f"model.name={os.environ['SUPPORTBOT_MODEL']}")
-    return load_config(os.environ.get("SUPPORTBOT_CONFIG") or None, overrides)

@@ -24,9 +24,11 @@ from concurrent.futures import InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
-from supportbot.config import GenerationConfig, ModelConfig
-from supportbot.generation import Generation, Messages
-from supportbot.models import LoadedModel, adapter_base_model, adapter_dir_of, load_model
+from supportbot.core.config import GenerationConfig, ModelConfig
+from supportbot.core.generation import Generation
+from supportbot.core.models import LoadedModel, load_model
+from supportbot.core.prompt import Messages
+from supportbot.core.spec import parse_spec
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.decode import Job, run_batch, run_stream
 from supportbot.serve.errors import ClientGone, ModelNotFound, NotReady, QueueFull
@@ -54,10 +56,10 @@ class Params:
 def split_model_spec(spec: str) -> tuple[str, dict[str, str]]:
     """An adapter spec (run dir, adapter or checkpoint dir, `registry:NAME@V`) becomes (its base model,
     {"tuned": spec}), so `base` stays the plain base; anything else is a base model."""
-    found = adapter_dir_of(spec)
-    if found is None:
+    parsed = parse_spec(spec)
+    if parsed.adapter is None:
         return spec, {}
-    return adapter_base_model(found), {TUNED_NAME: spec}
+    return parsed.base or spec, {TUNED_NAME: spec}
 
 
 def resolve_models(model: ModelConfig, cfg: ServeConfig) -> tuple[str, dict[str, str], str | None]:

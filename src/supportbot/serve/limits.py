@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from supportbot.generation import Messages
+from supportbot.core.prompt import Messages
 from supportbot.serve.config import LimitsConfig
 from supportbot.serve.errors import BadRequest, Unprocessable
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 
 
 def _scrub(value: Any) -> Any:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from supportbot.generation import Generation
+from supportbot.core.generation import Generation
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
 from supportbot.grounded.enforce import GroundedOutputError, agenerate_valid
 from supportbot.grounded.prompt import retrieval_query
@@ -77,7 +77,7 @@ class Troubleshooter:
 
     def prepare_guided(self, engine: Any, max_new_tokens: int) -> None:
         """Index the served tokenizer for guided decoding and check the token budget fits the grammar."""
-        from supportbot.errors import ConfigError
+        from supportbot.core.errors import ConfigError
         from supportbot.grounded.guided import ContractGrammar, Vocab
 
         if not self.guided:

@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from supportbot.config import GenerationConfig, ModelConfig
-from supportbot.errors import ConfigError
-from supportbot.generation import Generation
-from supportbot.models import embedded_model_dir, embedded_tokenizer_dir, resolve_adapter_dir
+from supportbot.core.artifacts import resolve_adapter_dir
+from supportbot.core.config import GenerationConfig, ModelConfig
+from supportbot.core.errors import ConfigError
+from supportbot.core.generation import Generation
+from supportbot.core.models import embedded_model_dir, embedded_tokenizer_dir
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.engine import Params, resolve_models
 from supportbot.serve.errors import ModelNotFound, QueueFull, Timeout

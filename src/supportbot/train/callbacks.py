@@ -161,8 +161,8 @@ class SampleGenerationCallback(TrainerCallback):
 
     def generate_now(self, model: Any, step: int, label: str) -> list[dict[str, Any]]:
         """Generate the samples with `model` and record them under `label` (e.g. 'base', 'step 100')."""
-        from supportbot.generation import generate
-        from supportbot.models import LoadedModel
+        from supportbot.core.generation import generate
+        from supportbot.core.models import LoadedModel
 
         was_training = model.training
         model.eval()

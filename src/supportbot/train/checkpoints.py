@@ -14,7 +14,7 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from supportbot.data.manifest import first_mismatch, sha256_file
+from supportbot.core.artifacts import first_mismatch, sha256_file
 
 CHECKSUMS = "supportbot-checksums.json"
 # What a resume or the best adapter reads; trainer_state.json is left out as the Trainer rewrites it.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from supportbot.config import StrictModel
+from supportbot.core.config import StrictModel
 from supportbot.retrieval.config import ContextConfig
 
 ATTENTION_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj"]

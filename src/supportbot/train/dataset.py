@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
+from supportbot.core.errors import DataError
 from supportbot.data.render import IGNORE_INDEX, PackedRow, Rendered, RenderStats, pack, render_examples
-from supportbot.errors import DataError
 
 SPLITS = ("train", "val")
 

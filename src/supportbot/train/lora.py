@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 from supportbot.train.config import ATTENTION_MODULES, LoraConfig, QuantConfig
 
 MLP_MODULES = ["gate_proj", "up_proj", "down_proj"]

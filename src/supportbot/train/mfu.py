@@ -96,7 +96,7 @@ def measured_peak_gflops(dtype: torch.dtype = torch.float32, device: str = "cpu"
     left free) is used for this run but not cached, so a busy moment does not become the machine's peak."""
     import os
 
-    from supportbot.models import cache_root
+    from supportbot.core.models import cache_root
 
     threads = torch.get_num_threads()
     path = cache_root() / "gemm_peak.json"

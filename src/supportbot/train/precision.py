@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 from supportbot.train.mfu import gemm_gflops
 from supportbot.train.rundir import cpu_flag_set
 

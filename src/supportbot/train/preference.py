@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ConfigError, DataError
+from supportbot.core.errors import ConfigError, DataError
 
 REFERENCE_ADAPTER = "reference"
 PREFERENCE_OBJECTIVES = ("dpo", "orpo", "kto")
@@ -63,7 +63,7 @@ def read_pairs(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
 
 def conversational(row: dict[str, Any], system_prompt: str | None) -> dict[str, Any]:
     """One pair in TRL's conversational preference format, its prompt built as SFT builds it."""
-    from supportbot.data.render import example_system_prompt, prompt_messages
+    from supportbot.core.prompt import example_system_prompt, prompt_messages
 
     i = row["inputs"]
     prompt = prompt_messages(
@@ -133,12 +133,13 @@ def load_init_adapter(base_model: Any, spec: str, base_name: str, with_reference
     """The base wrapped with the adapter of `spec`, trainable; plus a frozen copy as DPO's reference."""
     from peft import PeftModel
 
-    from supportbot.models import adapter_base_model, adapter_dir_of
+    from supportbot.core.spec import parse_spec
 
-    adapter = adapter_dir_of(spec)
+    parsed = parse_spec(spec)
+    adapter = parsed.adapter
     if adapter is None:
         raise ConfigError(f"train.init_adapter {spec!r}: not a run dir, adapter dir or registry reference")
-    trained_on = adapter_base_model(adapter)
+    trained_on = parsed.base
     if trained_on != base_name:
         raise ConfigError(
             f"train.init_adapter {spec}: its adapter was trained on {trained_on!r}, but model.name is "

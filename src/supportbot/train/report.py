@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 from supportbot.train.callbacks import perplexity
 from supportbot.train.rundir import RunDir, resolve_run_dir
 
@@ -25,7 +25,7 @@ def read_metrics(run: RunDir) -> list[dict[str, Any]]:
     """metrics.jsonl rows (errors name the file and line)."""
     if not run.metrics.is_file():
         raise DataError(f"{run.metrics}: no metrics (did the run start training?)")
-    from supportbot.jsonl import read_jsonl
+    from supportbot.core.jsonl import read_jsonl
 
     return read_jsonl(run.metrics)
 

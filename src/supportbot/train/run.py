@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
-from supportbot.config import config_to_yaml, load_config
-from supportbot.errors import ConfigError, Interrupted, SupportbotError
-from supportbot.models import ADAPTER_META
+from supportbot.core.artifacts import ADAPTER_META
+from supportbot.core.config import Recipe, config_to_yaml
+from supportbot.core.errors import ConfigError, Interrupted, SupportbotError
 from supportbot.train.callbacks import (
     DivergenceCallback,
     EvaluateLastStepCallback,
@@ -139,7 +139,7 @@ def probe_val_losses(model: Any, val: Any, pad_token_id: int, n: int = 8) -> tup
 
 def _tiny_random_dir() -> Path:
     """tiny-random saved once to the cache, so bitsandbytes can quantise it while loading (as any checkpoint)."""
-    from supportbot.models import cache_root, tiny_random_model
+    from supportbot.core.models import cache_root, tiny_random_model
 
     path = cache_root() / "tiny-random-quant-source"
     if not (path / "config.json").is_file():
@@ -149,7 +149,7 @@ def _tiny_random_dir() -> Path:
 
 def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) -> Any:
     """The base model (quantised with bitsandbytes when asked) and tokenizer, as a LoadedModel."""
-    from supportbot.models import LoadedModel, embedded_model_dir, load_base_model, load_tokenizer
+    from supportbot.core.models import LoadedModel, embedded_model_dir, load_base_model, load_tokenizer
 
     if quant.bits not in (4, 8):
         dtype = "bfloat16" if precision == "bf16" else "float32"
@@ -323,7 +323,7 @@ def _training_args(
 
 def _sample_prompts(val_rows: list[dict[str, Any]], n: int, system_prompt: str) -> list[dict[str, Any]]:
     """The first n val examples as fixed prompts for sample generations."""
-    from supportbot.data.render import example_system_prompt, prompt_messages
+    from supportbot.core.prompt import example_system_prompt, prompt_messages
 
     out = []
     for row in val_rows[:n]:
@@ -354,12 +354,14 @@ def _drop_metrics_after(run: RunDir, step: int) -> None:
 
 # ---------------------------------------------------------------- the recipe
 def train(
-    config_path: str | Path | None = None,
-    overrides: list[str] | None = None,
+    recipe: Recipe,
     resume: str | Path | None = None,
     allow_fallback: bool = False,
 ) -> RunResult:
-    """Fine-tune per config (or resume the run dir `resume` from its newest complete checkpoint)."""
+    """Fine-tune per the recipe (or resume the run dir `resume` from its newest complete checkpoint).
+
+    A resumed run re-reads its own saved config.yaml with the recipe's schema and `--set` overrides.
+    """
 
     from supportbot.train.dataset import Collator, build_datasets
     from supportbot.train.lora import (
@@ -376,9 +378,9 @@ def train(
     checkpoint: Path | None = None
     if resume is not None:
         if resume == RESUME_NEWEST:
-            resume = str(newest_unfinished_run(load_config(config_path, overrides).train.output_dir).root)
+            resume = str(newest_unfinished_run(recipe.config.train.output_dir).root)
         run = resolve_run_dir(resume)
-        cfg = load_config(run.config, overrides)
+        cfg = recipe.reload(run.config).config
         if run.read_manifest().get("status") == "completed":
             raise ConfigError(f"--resume {resume}: run {run.id} already completed; start a new run instead")
         checkpoint = latest_checkpoint(run)
@@ -392,8 +394,8 @@ def train(
                 f"--resume {resume}: {problem}; delete {checkpoint} to resume from the checkpoint before it"
             )
     else:
-        cfg = load_config(config_path, overrides)
-        name = cfg.train.run_name or (Path(config_path).stem if config_path else "run")
+        cfg = recipe.config
+        name = cfg.train.run_name or (recipe.path.stem if recipe.path else "run")
         root = create_run_dir(Path(cfg.train.output_dir), name).root if main else None
         run = RunDir(Path(_broadcast(str(root) if root else None, world)))
     t = cfg.train
@@ -415,8 +417,8 @@ def train(
                 run_id=run.id,
                 status="running",
                 base_model=cfg.model.name,
-                config_file=str(config_path) if config_path else None,
-                overrides=list(overrides or []),
+                config_file=str(recipe.path) if recipe.path else None,
+                overrides=list(recipe.overrides),
                 git=git_commit(),
                 versions=library_versions(),
                 hardware=hardware(),
@@ -634,7 +636,7 @@ def _inherit_context(cfg: Any) -> str | None:
     t = cfg.train
     if t.context is not None or not t.init_adapter:
         return None
-    from supportbot.models import adapter_context
+    from supportbot.core.artifacts import adapter_context
     from supportbot.retrieval.config import ContextConfig
 
     trained = adapter_context(t.init_adapter)

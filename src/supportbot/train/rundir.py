@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ConfigError
-from supportbot.models import RUN_ADAPTER_DIR, RUN_MANIFEST
+from supportbot.core.artifacts import RUN_ADAPTER_DIR, RUN_MANIFEST
+from supportbot.core.errors import ConfigError
 
 LAST = "last"
 CHECKPOINTS = "checkpoints"

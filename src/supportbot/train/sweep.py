@@ -7,8 +7,8 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from supportbot.config import read_yaml
-from supportbot.errors import ConfigError, SupportbotError
+from supportbot.core.config import StrictModel, load_recipe, read_yaml
+from supportbot.core.errors import ConfigError, SupportbotError
 
 COLUMNS = [
     "run_id",
@@ -60,18 +60,20 @@ def grid_points(grid: dict[str, list[Any]]) -> list[list[str]]:
 
 
 def run_sweep(
-    path: Path, overrides: list[str] | None = None, allow_fallback: bool = False
+    path: Path,
+    schema: type[StrictModel],
+    overrides: list[str] | None = None,
+    allow_fallback: bool = False,
 ) -> list[dict[str, Any]]:
-    """Train every grid point (validating all configs first), then write sweep.md and sweep.csv."""
-    from supportbot.config import load_config
+    """Train every grid point (each config validated against `schema` first), then write sweep.md and sweep.csv."""
     from supportbot.train.run import train
     from supportbot.train.rundir import create_run_dir
 
     base, common, grid = read_sweep(Path(path))
     points = grid_points(grid)
     for p in points:  # fail before the first run, not after an hour
-        load_config(base, [*common, *(overrides or []), *p])
-    cfg = load_config(base, [*common, *(overrides or [])])
+        load_recipe(schema, base, [*common, *(overrides or []), *p])
+    cfg = load_recipe(schema, base, [*common, *(overrides or [])]).config
     sweep_dir = create_run_dir(Path(cfg.train.output_dir) / "sweeps", Path(path).stem).root
     print(f"sweep {sweep_dir.name}: {len(points)} runs from {base}", flush=True)
     rows = []
@@ -80,7 +82,7 @@ def run_sweep(
         print(f"[{i}/{len(points)}] {label}", flush=True)
         extra = [*common, *(overrides or []), *p, f"train.run_name={Path(path).stem}-{i}"]
         try:
-            s = train(base, extra, allow_fallback=allow_fallback)
+            s = train(load_recipe(schema, base, extra), allow_fallback=allow_fallback)
             rows.append({"run_id": s.run.id, "params": label, **s.summary})
         except SupportbotError as exc:  # a diverged point is a result, not the end of the sweep
             rows.append({"run_id": None, "params": label, "status": f"failed: {exc}"})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from supportbot.core.errors import DataError
 from supportbot.data.config import PrepareConfig
 from supportbot.data.readers.alpaca import map_alpaca
 from supportbot.data.readers.base import (
@@ -21,7 +22,6 @@ from supportbot.data.readers.base import (
 from supportbot.data.readers.canonical import map_canonical
 from supportbot.data.readers.chat import map_openai, map_sharegpt
 from supportbot.data.readers.tickets import read_csv
-from supportbot.errors import DataError
 
 __all__ = [
     "Candidate",

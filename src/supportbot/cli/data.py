@@ -47,6 +47,7 @@ def prepare_command(
     from rich.console import Console
 
     from supportbot.config import load_config
+    from supportbot.core.config import apply_flags
     from supportbot.data.pipeline import prepare
 
     cfg = load_config(config, set_ or [])
@@ -61,7 +62,7 @@ def prepare_command(
         flags["stats_model"] = None if model.lower() == "none" else model
     if eval_suite is not None:
         flags["eval_suite"] = None if eval_suite.lower() == "none" else eval_suite
-    prep = apply_flags(cfg.prepare, {k: v for k, v in flags.items() if v is not None})
+    prep = apply_flags(cfg.prepare, flags)
     console = Console()
     result = prepare(prep, console=console, progress=True)
     m = result.manifest
@@ -70,25 +71,10 @@ def prepare_command(
     console.print(f"dataset_hash {m['dataset_hash']}", highlight=False)
     bad = result.summary.bad_files
     if bad and not prep.allow_bad_files:
-        from supportbot.errors import DataError
+        from supportbot.core.errors import DataError
 
         names = "; ".join(f"{name} ({reason})" for name, reason in bad.items())
         raise DataError(
             f"{len(bad)} file(s) could not be read and are named in {result.out}/quarantine.jsonl: {names}. "
             "The other files' splits were written; fix the file(s) or pass --allow-bad-files"
         )
-
-
-def apply_flags(section: Any, flags: dict[str, Any]) -> Any:
-    """The prepare config with command-line flags applied; invalid values name the flag."""
-    from pydantic import ValidationError
-
-    from supportbot.errors import ConfigError
-
-    try:
-        return type(section).model_validate({**section.model_dump(), **flags})
-    except ValidationError as exc:
-        errors = "; ".join(
-            f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(errors) from exc

@@ -12,14 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from supportbot.data import cli as data_cli
-from supportbot.errors import Interrupted, SupportbotError
-from supportbot.eval import cli as eval_cli
-from supportbot.grounded import cli as grounded_cli
-from supportbot.retrieval import cli as retrieval_cli
-from supportbot.review import cli as review_cli
-from supportbot.serve import cli as serve_cli
-from supportbot.train import cli as train_cli
+from supportbot.cli import data as data_cli
+from supportbot.cli import eval as eval_cli
+from supportbot.cli import grounded as grounded_cli
+from supportbot.cli import retrieval as retrieval_cli
+from supportbot.cli import review as review_cli
+from supportbot.cli import serve as serve_cli
+from supportbot.cli import train as train_cli
+from supportbot.core.errors import Interrupted, SupportbotError
 
 app = typer.Typer(
     help="Turn a small open LLM into a local support assistant: prepare → train → eval → serve.",
@@ -53,7 +53,7 @@ def models(
     ] = False,
 ) -> None:
     """List the base-model registry."""
-    from supportbot.models import cache_root, embedded_model_dir, embedded_tokenizer_dir, registry_rows
+    from supportbot.core.models import cache_root, embedded_model_dir, embedded_tokenizer_dir, registry_rows
 
     if warm:
         with console.status("converting the embedded GGUF into the safetensors cache (once)…"):
@@ -80,8 +80,8 @@ def chat(
     set_: SetOpt = None,
 ) -> None:
     """Chat with a model in the terminal (streams tokens)."""
-    from supportbot.chat import run_chat
-    from supportbot.models import load_model
+    from supportbot.core.models import load_model
+    from supportbot.serve.chat import run_chat
 
     cfg = _load(config, set_)
     name = model or cfg.model.name
@@ -95,7 +95,7 @@ def chat(
 
 def _trained_context_retriever(spec: str):  # type: ignore[no-untyped-def]
     """A retriever for the KB context the adapter was trained with (train.context), else None."""
-    from supportbot.models import adapter_context
+    from supportbot.core.artifacts import adapter_context
 
     trained = adapter_context(spec)
     if trained is None:
@@ -137,7 +137,7 @@ def export(
     ] = Path("results"),
 ) -> None:
     """Export a run's best adapter with a model card into the registry."""
-    from supportbot.registry import export_run
+    from supportbot.ship.registry import export_run
 
     entry = export_run(
         run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last, results_root=results
@@ -164,7 +164,7 @@ RootOpt = Annotated[Path | None, typer.Option("--root", help="Registry root (def
 @registry_app.command("list")
 def registry_list(name: Annotated[str | None, typer.Argument()] = None, root: RootOpt = None) -> None:
     """Every version, with production marked."""
-    from supportbot.registry import Registry
+    from supportbot.ship.registry import Registry
 
     reg = Registry(root)
     table = Table(title=f"registry {reg.root}")
@@ -184,7 +184,7 @@ def registry_show(
     import json
     from dataclasses import asdict
 
-    from supportbot.registry import Registry
+    from supportbot.ship.registry import Registry
 
     console.print_json(json.dumps(asdict(Registry(root).get(name, version))))
 
@@ -192,7 +192,7 @@ def registry_show(
 @registry_app.command("promote")
 def registry_promote(name: str, version: str, root: RootOpt = None) -> None:
     """Make a version the production one."""
-    from supportbot.registry import Registry
+    from supportbot.ship.registry import Registry
 
     entry = Registry(root).promote(name, version)
     console.print(f"{entry.name}@{entry.version} is now production", highlight=False)
@@ -201,7 +201,7 @@ def registry_promote(name: str, version: str, root: RootOpt = None) -> None:
 @registry_app.command("rollback")
 def registry_rollback(name: str, root: RootOpt = None) -> None:
     """Restore the previous production version."""
-    from supportbot.registry import Registry
+    from supportbot.ship.registry import Registry
 
     entry = Registry(root).rollback(name)
     console.print(f"rolled back: {entry.name}@{entry.version} is production again", highlight=False)

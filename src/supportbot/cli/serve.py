@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 
 
 def _adapter_overrides(items: list[str]) -> list[str]:

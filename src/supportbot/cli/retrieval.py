@@ -29,10 +29,10 @@ def index_command(
 
     from rich.console import Console
 
-    from supportbot.retrieval.config import load_retrieval_config
+    from supportbot.config import load_config
     from supportbot.retrieval.index import HybridIndex
 
-    cfg = load_retrieval_config(config, set_ or [])
+    cfg = load_config(config, set_ or []).retrieval
     kb_dir, out_dir = kb or cfg.kb_dir, out or cfg.index_dir
     console = Console(soft_wrap=True)
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def retrieval_eval_command(
     """Measure article-level recall@k and MRR of an index on eval suites (and, with --context, its contexts)."""
     from rich.console import Console
 
-    from supportbot.retrieval.context_quality import parse_setting
+    from supportbot.eval.context_quality import parse_setting
     from supportbot.retrieval.index import HybridIndex
 
     try:
@@ -97,9 +97,9 @@ def _context_report(
 ) -> list[dict]:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    from supportbot.eval.suite import load_kb, load_suite
+    from supportbot.core.suites import load_kb, load_suite
+    from supportbot.eval.context_quality import measure_context
     from supportbot.retrieval.config import ContextConfig
-    from supportbot.retrieval.context_quality import measure_context
 
     questions, kb = load_suite(suite).questions, load_kb(kb_dir)
     table = Table(title=f"prompt context on {suite}")
@@ -122,7 +122,7 @@ def _context_report(
 
 
 def _report(console, index, suite: str, k: int, show_misses: bool = False) -> None:  # type: ignore[no-untyped-def]
-    from supportbot.retrieval.evaluate import evaluate_retrieval, load_questions
+    from supportbot.eval.retrieval import evaluate_retrieval, load_questions
 
     r = evaluate_retrieval(index, load_questions(suite), k)
     console.print(

@@ -1,4 +1,9 @@
-"""Question suites and knowledge-base articles: load, validate, and explain bad input precisely."""
+"""The one reader of question suites (`eval/suites/*.json`) and knowledge-base articles (`KB-*.md`).
+
+`read_suite` reads any suite file (support questions or grounded troubleshoot requests) into its header and
+items, with errors that name the file; `load_suite` validates a support suite into typed Questions, and
+`load_kb` reads the articles. Data prep's leakage guard, retrieval recall, eval, grounded eval and review all
+read suites through here."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 CATEGORIES = ("how-to", "troubleshooting", "policy", "account", "edge-case")
 BEHAVIORS = ("answer", "clarify", "refuse")
@@ -124,27 +129,66 @@ def _parse_question(path: Path, index: int, raw: Any, seen: set[str]) -> Questio
     return Question(qid, question, reference, tuple(kb_ids), dict(tags), category, behavior, schema, facts)
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite JSON file; errors name the file, the question id and the field."""
+@dataclass(frozen=True)
+class SuiteFile:
+    """A suite file as read: its header fields and its items (each a JSON object)."""
+
+    path: Path
+    header: dict[str, str]  # name (the file stem when unnamed), version, description
+    items: list[dict[str, Any]]
+
+    @property
+    def grounded(self) -> bool:
+        """True when the items are troubleshoot requests (they carry `user_state`), not support questions."""
+        return bool(self.items) and "user_state" in self.items[0]
+
+
+def read_suite(path: str | Path, what: str = "suite") -> SuiteFile:
+    """Read a suite JSON file (`{"name", "version", "description", "questions": [...]}`); errors name the
+    file and, for a bad item, its index and id."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"suite file not found: {path}")
+        raise DataError(f"{what} file not found: {path}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = (
+            f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            if isinstance(exc, json.JSONDecodeError)
+            else exc
+        )
+        raise DataError(f"{path}: not valid JSON ({where})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise DataError(f"{path}: expected an object with a 'questions' list")
-    if not data["questions"]:
-        raise DataError(f"{path}: field 'questions' is empty")
+    for i, item in enumerate(data["questions"]):
+        if not isinstance(item, dict):
+            raise DataError(f"{path}: questions[{i}] must be an object (got {type(item).__name__})")
+    header = {k: str(data.get(k) or "") for k in ("name", "version", "description")}
+    header["name"] = header["name"] or path.stem
+    return SuiteFile(path, header, data["questions"])
+
+
+def is_grounded_suite(path: str | Path) -> bool:
+    """True when a suite file's questions are troubleshoot requests; False for support suites and bad files."""
+    try:
+        return read_suite(path).grounded
+    except DataError:
+        return False
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and validate a support suite; errors name the file, the question id and the field."""
+    raw = read_suite(path)
+    if not raw.items:
+        raise DataError(f"{raw.path}: field 'questions' is empty")
     seen: set[str] = set()
-    questions = [_parse_question(path, i, q, seen) for i, q in enumerate(data["questions"])]
+    questions = [_parse_question(raw.path, i, q, seen) for i, q in enumerate(raw.items)]
     return Suite(
-        name=str(data.get("name") or path.stem),
-        version=str(data.get("version", "")),
-        description=str(data.get("description", "")),
+        name=raw.header["name"],
+        version=raw.header["version"],
+        description=raw.header["description"],
         questions=questions,
-        path=str(path),
+        path=str(raw.path),
     )
 
 

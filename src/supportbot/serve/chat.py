@@ -6,10 +6,10 @@ from typing import Any
 
 from rich.console import Console
 
-from supportbot.config import GenerationConfig
-from supportbot.data.render import user_turn
-from supportbot.generation import Messages, build_messages, generate, stream
-from supportbot.models import LoadedModel
+from supportbot.core.config import GenerationConfig
+from supportbot.core.generation import generate, stream
+from supportbot.core.models import LoadedModel
+from supportbot.core.prompt import Messages, build_messages, user_turn
 
 HELP = (
     "Commands: /reset clears the conversation, /compare toggles base-vs-tuned side by side "

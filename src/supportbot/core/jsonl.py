@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
 
 
 def read_jsonl(path: Path) -> list[Any]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import DataError
+from supportbot.core.errors import DataError
+from supportbot.core.suites import read_suite
 
 
 def _article_of(chunk_id: str) -> str:
@@ -57,21 +57,11 @@ def load_questions(path: str | Path) -> list[RetrievalQuestion]:
     """Questions from a support suite (`question`, `kb_ids`) or a grounded suite (`query`/`user_state`, `gold_kb_ids`)."""
     from supportbot.grounded.prompt import retrieval_query  # grounded suites without a query search by state
 
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"eval suite not found: {p}")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{p}: not valid JSON ({exc})") from exc
-    items = data.get("questions") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise DataError(f"{p}: expected a list of questions or an object with 'questions'")
+    raw = read_suite(path, "eval suite")
+    p = raw.path
     out = []
-    for n, item in enumerate(items):
-        where = f"{p} item {n} ({item.get('id', '?') if isinstance(item, dict) else '?'})"
-        if not isinstance(item, dict):
-            raise DataError(f"{where}: not an object")
+    for n, item in enumerate(raw.items):
+        where = f"{p} item {n} ({item.get('id', '?')})"
         gold = item.get("gold_kb_ids", item.get("kb_ids"))
         if not gold:  # out-of-scope questions have no gold article and are skipped
             continue

@@ -8,19 +8,6 @@ from typing import Annotated
 import typer
 
 
-def _assign(section: object, key: str, value: object) -> None:
-    """Set a config key from a CLI option, with the same validation (and error) as the YAML file."""
-    from pydantic import ValidationError
-
-    from supportbot.config import format_validation_error
-    from supportbot.errors import ConfigError
-
-    try:
-        setattr(section, key, value)
-    except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, f"--{key}")) from exc
-
-
 def eval_command(
     model: Annotated[
         str | None,
@@ -96,13 +83,13 @@ def eval_command(
     from rich.console import Console
 
     from supportbot.config import load_config
-    from supportbot.eval.pipeline import EvalRequest, api_key_from, run_eval
+    from supportbot.core.config import apply_flags
+    from supportbot.eval.pipeline import EvalRequest, run_eval
     from supportbot.eval.report import print_summary
+    from supportbot.eval.runner import api_key_from
 
     cfg = load_config(config, list(set_ or []))
-    for key, value in (("suite", suite), ("judge", judge), ("limit", limit)):
-        if value is not None:
-            _assign(cfg.eval, key, value)
+    cfg.eval = apply_flags(cfg.eval, {"suite": suite, "judge": judge, "limit": limit})
     console = Console()
     if rejudge is not None:
         from supportbot.eval.pipeline import rejudge as rejudge_results
@@ -124,17 +111,9 @@ def eval_command(
         fresh=fresh,
         progress=not no_progress,
     )
-    from supportbot.eval.grounded import is_grounded_suite
-
-    if is_grounded_suite(
-        cfg.eval.suite
-    ):  # troubleshoot requests: retrieval + JSON contract (docs/grounded.md)
-        from supportbot.eval.grounded import print_grounded_summary, run_grounded_eval
-
-        out_dir, metrics = run_grounded_eval(cfg, req)
-        print_grounded_summary(metrics, console)
-        console.print(f"results: {out_dir}/  (report.md, metrics.json, metrics.csv)", highlight=False)
-        return
     out_dir, metrics = run_eval(cfg, req)
     print_summary(metrics, console)
-    console.print(f"results: {out_dir}/  (report.md, metrics.json, metrics.csv, slices.png)", highlight=False)
+    files = "report.md, metrics.json, metrics.csv" + (
+        "" if metrics.get("mode") == "grounded" else ", slices.png"
+    )
+    console.print(f"results: {out_dir}/  ({files})", highlight=False)

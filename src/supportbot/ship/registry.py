@@ -11,15 +11,21 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from supportbot.errors import ModelNotFoundError, SupportbotError
-from supportbot.models import RUN_MANIFEST, resolve_adapter_dir
+from supportbot.core.artifacts import (
+    INDEX_FILE,
+    RUN_MANIFEST,
+    RegistryEntry,
+    RegistryError,
+    RegistryIndex,
+    resolve_adapter_dir,
+    sha256_tree,
+)
+from supportbot.core.errors import ModelNotFoundError
 
-INDEX_FILE = "index.json"
-REFERENCE = re.compile(r"^registry:(?P<name>[\w.-]+)(@(?P<version>[\w.-]+))?$")
 _VERSION = re.compile(r"^v?\d+(\.\d+)*([-.\w]*)$")
 _NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")  # one path component: no separators, no "..", not absolute
 LOCK_FILE = ".index.lock"
@@ -41,44 +47,11 @@ def check_version(version: str) -> str:
     return version
 
 
-def sha256_tree(root: Path) -> dict[str, str]:
-    """sha256 of every file under `root`, by POSIX path relative to it."""
-    from supportbot.data.manifest import sha256_file
-
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-class RegistryError(SupportbotError):
-    """A registry operation cannot be done as asked (unknown name/version, version exists, ...)."""
-
-
-@dataclass
-class RegistryEntry:
-    """One exported version of a named adapter."""
-
-    name: str
-    version: str
-    created: str
-    base_model: str
-    git_commit: str | None
-    data_hash: str | None
-    metrics: dict[str, Any]
-    path: str  # relative to the registry root
-    source_run: str
-    merged_path: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def default_root() -> Path:
-    """Registry root: SUPPORTBOT_REGISTRY, else ./registry."""
-    return Path(os.environ.get("SUPPORTBOT_REGISTRY", "registry"))
-
-
-class Registry:
-    """A directory of exported versions plus `index.json` (versions, production pointer and its history)."""
+class Registry(RegistryIndex):
+    """The registry with its write side: add, promote, rollback and prune, each under a lock on the index."""
 
     def __init__(self, root: str | Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
+        super().__init__(root)
         self._lock_depth = 0
         self._lock_fh: Any = None
 
@@ -101,79 +74,11 @@ class Registry:
                 self._lock_fh.close()
                 self._lock_fh = None
 
-    def version_dir(self, entry: RegistryEntry) -> Path:
-        """The entry's directory, checked to lie inside the registry root."""
-        path = (self.root / entry.path).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise RegistryError(
-                f"'{entry.name}@{entry.version}': path {entry.path!r} lies outside {self.root}"
-            )
-        return path
-
-    def verify(self, entry: RegistryEntry) -> Path:
-        """The entry's directory after checking every file against the sha256 recorded at export."""
-        from supportbot.data.manifest import first_mismatch
-
-        path = self.version_dir(entry)
-        problem = first_mismatch(
-            path, entry.extra.get("sha256") or {}
-        )  # none recorded: exported before hashes
-        if problem:
-            raise RegistryError(f"{problem} in {entry.name}@{entry.version}; re-export it")
-        return path
-
-    # -- index -----------------------------------------------------------------------------------------
-    def _read(self) -> dict[str, Any]:
-        path = self.root / INDEX_FILE
-        if not path.is_file():
-            return {"models": {}}
-        try:
-            return json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise RegistryError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-
     def _write(self, data: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / (INDEX_FILE + ".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         tmp.replace(self.root / INDEX_FILE)
-
-    def _model(self, data: dict[str, Any], name: str) -> dict[str, Any]:
-        if name not in data["models"]:
-            known = ", ".join(sorted(data["models"])) or "none"
-            raise RegistryError(f"no model '{name}' in registry {self.root} (known: {known})")
-        return data["models"][name]
-
-    # -- queries ---------------------------------------------------------------------------------------
-    def entries(self, name: str | None = None) -> list[RegistryEntry]:
-        """All versions, oldest first (optionally of one name)."""
-        data = self._read()
-        names = [name] if name else sorted(data["models"])
-        out = []
-        for n in names:
-            out += [RegistryEntry(**v) for v in self._model(data, n)["versions"]]
-        return out
-
-    def production(self, name: str) -> str | None:
-        """The version currently promoted to production, if any."""
-        return self._model(self._read(), name).get("production")
-
-    def get(self, name: str, version: str | None = None) -> RegistryEntry:
-        """An entry by version; None or 'production' gives production (else latest), 'latest' the newest."""
-        data = self._read()
-        model = self._model(data, name)
-        if version in (None, "production"):
-            version = model.get("production") or (None if version == "production" else "latest")
-            if version is None:
-                raise RegistryError(f"'{name}' has no production version; promote one first")
-        versions = model["versions"]
-        if version == "latest":
-            return RegistryEntry(**versions[-1])
-        for v in versions:
-            if v["version"] == version:
-                return RegistryEntry(**v)
-        have = ", ".join(v["version"] for v in versions)
-        raise RegistryError(f"'{name}' has no version '{version}' (have: {have})")
 
     # -- changes ---------------------------------------------------------------------------------------
     def add(self, entry: RegistryEntry, keep_last: int | None = None) -> None:
@@ -321,13 +226,13 @@ def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> 
     An eval belongs to the run when it answered with these adapter weights (the weights hash in its
     fingerprint), or, for evals without a fingerprint, with this run's adapter dir. Empty when none did.
     """
-    from supportbot.eval.pipeline import model_fingerprint
+    from supportbot.core.spec import parse_spec
 
     adapter_dir = resolve_adapter_dir(run_dir)
     if adapter_dir is None:
         return {}
     adapter_real = adapter_dir.resolve()
-    current = model_fingerprint(str(adapter_dir))
+    current = parse_spec(str(adapter_dir)).fingerprint()
     current_weights = current.rpartition(":")[2] if current.startswith("adapter:") else None
     best: tuple[float, dict[str, Any]] | None = None
     for metrics_file in Path(results_root).glob("*/metrics.json"):
@@ -464,7 +369,7 @@ def export_run(
     The model card and index carry the headline metrics of the run's newest eval under `results_root`.
     """
 
-    from supportbot.models import adapter_base_model
+    from supportbot.core.artifacts import adapter_base_model
 
     check_version(version)
     check_name(name)
@@ -525,7 +430,8 @@ def _write_version(
     """Write the adapter, tokenizer, model card and (optionally) merged weights of a version into `target`."""
     import yaml
 
-    from supportbot.models import adapter_context, load_model
+    from supportbot.core.artifacts import adapter_context
+    from supportbot.core.models import load_model
 
     lm = load_model(str(adapter_dir))
     lm.model.save_pretrained(target, safe_serialization=True)
@@ -585,16 +491,3 @@ def export_gguf(merged_dir: Path) -> str:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         raise RegistryError(f"GGUF conversion of {merged_dir} failed: {tail[0]}")
     return str(out)
-
-
-# -- loading -------------------------------------------------------------------------------------------
-def resolve_reference(ref: str, root: str | Path | None = None) -> Path:
-    """`registry:name@version` (version optional: production, else latest) → the exported adapter dir."""
-    m = REFERENCE.match(ref)
-    if not m:
-        raise RegistryError(
-            f"bad registry reference {ref!r}: use registry:NAME@VERSION, e.g. registry:supportbot@v1.0"
-        )
-    registry = Registry(root)
-    entry = registry.get(m["name"], m["version"])
-    return registry.verify(entry)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from supportbot.core.suites import Article, Question, support_text
 from supportbot.eval.hallucination import absent_from, extract_specifics
-from supportbot.eval.suite import Article, Question, support_text
 from supportbot.retrieval.config import ContextConfig
 from supportbot.retrieval.context import ContextRetriever
 

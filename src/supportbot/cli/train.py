@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from supportbot.errors import ConfigError
+from supportbot.core.errors import ConfigError
 
 
 def train_command(
@@ -37,15 +37,17 @@ def train_command(
     if sweep is not None:
         if resume is not None:
             raise ConfigError("--sweep and --resume cannot be combined")
+        from supportbot.config import SupportbotConfig
         from supportbot.train.sweep import run_sweep
 
-        run_sweep(sweep, overrides=set_ or [], allow_fallback=allow_fallback)
+        run_sweep(sweep, SupportbotConfig, overrides=set_ or [], allow_fallback=allow_fallback)
         return
     if config is None and resume is None and not set_:
         raise ConfigError("give a recipe with --config (e.g. configs/sft.yaml), or --resume RUN_DIR")
+    from supportbot.config import load_recipe
     from supportbot.train.run import train
 
-    train(config, set_ or [], resume=resume, allow_fallback=allow_fallback)
+    train(load_recipe(config, set_ or []), resume=resume, allow_fallback=allow_fallback)
 
 
 def report_command(

@@ -1,0 +1,5 @@
+"""`python -m supportbot.cli` = the `supportbot` console script."""
+
+from supportbot.cli import main
+
+main()
