@@ -37,7 +37,11 @@ def make_run(run_dir: Path, seed: int) -> Path:
     adapter = run_dir / "adapter"
     model.save_pretrained(adapter)
     (adapter / "supportbot.json").write_text(json.dumps({"base_model": "tiny-random"}))
-    manifest = {"base_model": "tiny-random", "git_commit": "abc123", "data_hash": "d" * 64}
+    manifest = {
+        "base_model": "tiny-random",
+        "git": {"commit": "abc123", "dirty": False},
+        "data": {"dataset_hash": "d" * 64},
+    }
     (run_dir / "run.json").write_text(json.dumps(manifest))
     return run_dir
 

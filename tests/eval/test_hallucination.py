@@ -51,9 +51,9 @@ def test_invented_urls_names_and_commands(sources: str) -> None:
 
 @pytest.mark.slow
 def test_unsupported_sentence_needs_a_similar_source_sentence(sources: str) -> None:
-    from supportbot.eval.embeddings import Embedder
+    from supportbot.core.embedder import Embedder
 
-    det = HallucinationDetector(Embedder(), threshold=0.45, min_words=4)
+    det = HallucinationDetector(Embedder(batch_size=64, cache=True), threshold=0.45, min_words=4)
     grounded = det.check("Video-KYC agents are available from 9 AM to 9 PM, Monday to Saturday.", sources)
     assert not grounded.hallucinated
     off = det.check("Our rewards programme gives cashback on every grocery purchase you make.", sources)
@@ -73,15 +73,18 @@ def test_list_numbers_citations_and_the_pronoun_one_are_not_specifics() -> None:
 
 @pytest.mark.slow
 def test_the_system_prompt_is_a_source(kb_dir, suite_path) -> None:
+    from supportbot.core.embedder import Embedder
     from supportbot.eval.config import EvalConfig
-    from supportbot.eval.embeddings import Embedder
     from supportbot.eval.judges import ReferenceJudge
     from supportbot.eval.metrics import answer_record
 
     cfg = EvalConfig()
     q, kb = load_suite(suite_path).questions[0], load_kb(kb_dir)
     row = {"answer": "Agents at Acme Bank work 9 am to 9 pm.", "model": "tuned"}
-    judge, detector = ReferenceJudge(Embedder(), cfg.reference), HallucinationDetector(None)
+    judge, detector = (
+        ReferenceJudge(Embedder(batch_size=64, cache=True), cfg.reference),
+        HallucinationDetector(None),
+    )
     alone = answer_record(q, row, kb, judge, detector, cfg)
     prompted = answer_record(q, row, kb, judge, detector, cfg, system_prompt="You are Acme Bank's assistant.")
     assert alone["unsupported_specifics"] == ["name:acme bank"]

@@ -18,9 +18,9 @@ def _q(i: int = 0) -> Question:
 
 @pytest.fixture(scope="module")
 def ref_judge() -> ReferenceJudge:
-    from supportbot.eval.embeddings import Embedder
+    from supportbot.core.embedder import Embedder
 
-    return ReferenceJudge(Embedder(), ReferenceJudgeConfig())
+    return ReferenceJudge(Embedder(batch_size=64, cache=True), ReferenceJudgeConfig())
 
 
 @pytest.mark.slow

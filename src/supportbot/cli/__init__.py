@@ -95,15 +95,11 @@ def chat(
 
 def _trained_context_retriever(spec: str):  # type: ignore[no-untyped-def]
     """A retriever for the KB context the adapter was trained with (train.context), else None."""
-    from supportbot.core.artifacts import adapter_context
+    from supportbot.retrieval.context import ContextRetriever, trained_context
 
-    trained = adapter_context(spec)
-    if trained is None:
+    ctx = trained_context(spec)
+    if ctx is None:
         return None
-    from supportbot.retrieval.config import ContextConfig
-    from supportbot.retrieval.context import ContextRetriever
-
-    ctx = ContextConfig.model_validate(trained)
     console.print(f"[dim]retrieving KB context from {ctx.index_dir} (as in training)[/dim]", highlight=False)
     return ContextRetriever(ctx)
 

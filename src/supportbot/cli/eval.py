@@ -112,7 +112,12 @@ def eval_command(
         progress=not no_progress,
     )
     out_dir, metrics = run_eval(cfg, req)
-    print_summary(metrics, console)
+    if metrics.get("mode") == "grounded":
+        from supportbot.eval.grounded_report import print_grounded_summary
+
+        print_grounded_summary(metrics, console)
+    else:
+        print_summary(metrics, console)
     files = "report.md, metrics.json, metrics.csv" + (
         "" if metrics.get("mode") == "grounded" else ", slices.png"
     )

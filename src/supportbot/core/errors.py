@@ -17,10 +17,6 @@ class DataError(SupportbotError):
     """Input data is malformed: the message names the file, line and field."""
 
 
-class NotYetAvailableError(SupportbotError):
-    """A command exists in the CLI but its stage has not been built yet."""
-
-
 class Interrupted(SupportbotError):
     """The user or the system stopped a command (SIGINT / SIGTERM): exit code 128 + the signal number."""
 

@@ -9,7 +9,6 @@ from pydantic import Field, model_validator
 
 from supportbot.core.config import StrictModel
 
-FORMATS = ("auto", "canonical", "openai", "sharegpt", "alpaca", "csv")
 DEFAULT_EVAL_SUITE = "eval/suites/support_100.json"
 
 

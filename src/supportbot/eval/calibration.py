@@ -189,10 +189,10 @@ def judge_scorer(name: str, kb: dict[str, Article], cfg: Any) -> Callable[[Quest
 
         facts = FactJudge(kb, cfg.facts)
         return lambda q, a: facts.score(q, a)["score"]
-    from supportbot.eval.embeddings import Embedder
+    from supportbot.core.embedder import Embedder
     from supportbot.eval.judges import ReferenceJudge
 
-    ref = ReferenceJudge(Embedder(), cfg.reference)
+    ref = ReferenceJudge(Embedder(batch_size=64, cache=True), cfg.reference)
     return lambda q, a: ref.score(a, q.reference_answer)["score"]
 
 

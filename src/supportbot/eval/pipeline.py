@@ -335,13 +335,10 @@ def eval_context(ecfg: Any, model: str) -> tuple[Any, str | None]:
         return ecfg.context, "eval.context"
     if not ecfg.context_from_model:
         return None, None
-    from supportbot.core.artifacts import adapter_context
-    from supportbot.retrieval.config import ContextConfig
+    from supportbot.retrieval.context import trained_context
 
-    trained = adapter_context(model)
-    if trained is None:
-        return None, None
-    return ContextConfig.model_validate(trained), "train.context of the tuned model"
+    trained = trained_context(model)
+    return (trained, "train.context of the tuned model") if trained is not None else (None, None)
 
 
 def retrieve_contexts(

@@ -385,12 +385,7 @@ def print_table(title: str, header: list[str], rows: list[list[str]], console: A
 
 
 def print_summary(metrics: dict[str, Any], console: Any) -> None:
-    """The summary table and verdicts on the console; a grounded eval prints its own table."""
-    if metrics.get("mode") == "grounded":
-        from supportbot.eval.grounded_report import print_grounded_summary
-
-        print_grounded_summary(metrics, console)
-        return
+    """The summary table and verdicts on the console (grounded evals: grounded_report.print_grounded_summary)."""
     header, rows = summary_rows(metrics)
     suite = metrics["suite"]
     print_table(f"supportbot eval — {suite['name']} ({suite['n_questions']} q)", header, rows, console)

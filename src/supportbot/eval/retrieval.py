@@ -10,10 +10,6 @@ from supportbot.core.errors import DataError
 from supportbot.core.suites import read_suite
 
 
-def _article_of(chunk_id: str) -> str:
-    return chunk_id.split("#", 1)[0]
-
-
 def _dedupe(ids: list[str]) -> list[str]:
     seen: set[str] = set()
     return [i for i in ids if not (i in seen or seen.add(i))]

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from supportbot.core.embedder import Embedder
 from supportbot.core.suites import Article, Question, Suite
-from supportbot.eval.embeddings import Embedder
 from supportbot.eval.fact_judge import FactJudge
 from supportbot.eval.hallucination import HallucinationDetector
 from supportbot.eval.judges import LLMJudge, ReferenceJudge
@@ -36,7 +36,7 @@ def judge_and_measure(
 ) -> dict[str, Any]:
     """Score every answer, judge tuned vs base when both exist, and aggregate overall and per slice."""
     ecfg = cfg.eval
-    embedder = Embedder()
+    embedder = Embedder(batch_size=64, cache=True)
     ref = ReferenceJudge(embedder, ecfg.reference)
     facts = FactJudge(kb, ecfg.facts)
     detector = HallucinationDetector(

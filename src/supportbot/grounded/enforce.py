@@ -208,14 +208,3 @@ def lm_generate_fn(lm: Any, gen_cfg: Any, max_new_tokens: int | None = None) -> 
         return generate(lm, [messages], gen_cfg, max_new_tokens)[0].text
 
     return run
-
-
-def troubleshoot(
-    lm: Any, index: Any, request: Any, gen_cfg: Any, k: int = 5, max_new_tokens: int | None = None
-) -> EnforcedResult:
-    """Retrieve chunks for a request, build the grounded prompt and generate a schema-valid response."""
-    from supportbot.grounded.prompt import build_grounded_messages, retrieval_query
-
-    hits = index.search(retrieval_query(request.user_state, request.query), k)
-    messages = build_grounded_messages(request, hits)
-    return generate_valid(lm_generate_fn(lm, gen_cfg, max_new_tokens), messages, {h.chunk_id for h in hits})

@@ -58,10 +58,7 @@ def load_grounded_records(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"grounded records {path}: file not found")
-    if path.suffix == ".jsonl":
-        rows = read_jsonl(path)
-    else:
-        rows = read_suite(path, "grounded records").items
+    rows = read_jsonl(path) if path.suffix == ".jsonl" else read_suite(path, "grounded records").items
     for n, row in enumerate(rows):
         where = f"{path}: record {row.get('id', n) if isinstance(row, dict) else n}"
         if not isinstance(row, dict):

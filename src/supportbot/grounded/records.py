@@ -93,10 +93,6 @@ NUDGE = {
     ("hinglish", "CTA"): ("Abhi yeh karein: {step}", "Agla step: {step}"),
     ("hinglish", "explanatory"): ("Yaad rakhein: {explanation}", "Jaankari: {explanation}"),
 }
-ABSTAIN_REPLY = {
-    "en": "I couldn't find this in our help articles.",
-    "hinglish": "Yeh jaankari hamare help articles mein nahi mili.",
-}
 _FLAGS = (
     (
         "factual_timeline",

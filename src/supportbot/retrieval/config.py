@@ -7,8 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from supportbot.core.config import StrictModel
-
-DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+from supportbot.core.embedder import DEFAULT_EMBEDDING_MODEL
 
 
 class RetrievalConfig(StrictModel):

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from supportbot.core.artifacts import adapter_context
 from supportbot.core.sentences import split_sentences
 from supportbot.retrieval.config import ContextConfig
 
@@ -44,11 +45,6 @@ class RetrievedContext:
         return f"{self.text()}\n\n{own}" if own else self.text()
 
 
-def chunk_sentences(text: str) -> list[str]:
-    """Sentences and bullet lines of a chunk (list markers stripped)."""
-    return split_sentences(text)
-
-
 class ContextRetriever:
     """Retrieves context from a hybrid index (loaded, or built from `kb_dir` when missing or stale)."""
 
@@ -62,7 +58,7 @@ class ContextRetriever:
     def _chunk_sentences(self, chunk_ids: list[str]) -> None:
         """Embed (once) the sentences of these chunks."""
         todo = [cid for cid in dict.fromkeys(chunk_ids) if cid not in self._sentences]
-        texts = [chunk_sentences(self.index.by_id[cid].text) for cid in todo]
+        texts = [split_sentences(self.index.by_id[cid].text) for cid in todo]
         flat = [s for sents in texts for s in sents]
         vecs = self.index.embedder.encode(flat) if flat else np.zeros((0, 1), dtype=np.float32)
         start = 0
@@ -118,7 +114,7 @@ class ContextRetriever:
         out = []
         for ctx, qvec, answer in zip(contexts, qvecs, answers, strict=True):
             shown = {text for _, text in ctx.passages}
-            sents = chunk_sentences(answer)
+            sents = split_sentences(answer)
             picks: list[tuple[float, str, str]] = []
             if sents:
                 sims = self.index.embedder.encode(sents) @ kb_vecs.T
@@ -161,3 +157,12 @@ class ContextRetriever:
             inputs = {**row["inputs"], "context": ctx.merge(row["inputs"].get("context"))}
             out.append({**row, "inputs": inputs, "retrieved_chunk_ids": ctx.chunk_ids})
         return out
+
+
+def trained_context(spec: str | None) -> ContextConfig | None:
+    """The retrieval context (train.context) a run, adapter or registry spec was trained with, else None.
+
+    Eval, chat and serve all prompt a tuned model the way it was trained through this one lookup.
+    """
+    trained = adapter_context(spec) if spec else None
+    return ContextConfig.model_validate(trained) if trained is not None else None

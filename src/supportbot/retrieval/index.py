@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from supportbot.core.embedder import Embedder
 from supportbot.core.errors import DataError
 from supportbot.retrieval.bm25 import BM25
 from supportbot.retrieval.chunk import Chunk, chunk_articles, kb_hash, load_articles
 from supportbot.retrieval.config import RetrievalConfig
-from supportbot.retrieval.dense import Embedder
 from supportbot.retrieval.store import VectorStore, store_class
 
 MANIFEST = "manifest.json"

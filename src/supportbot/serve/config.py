@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from supportbot.core.config import StrictModel
+from supportbot.grounded.config import TroubleshootConfig
 from supportbot.retrieval.config import ContextConfig
 
 DEFAULT_REFUSAL = (
@@ -90,33 +91,6 @@ class GuardrailsConfig(StrictModel):
     )
 
 
-class TroubleshootConfig(StrictModel):
-    """POST /v1/troubleshoot: grounded JSON answers from the KB index (docs/grounded.md)."""
-
-    enabled: bool = Field(
-        False, description="Serve /v1/troubleshoot (needs a KB index); off: the route answers 404."
-    )
-    index_dir: str | None = Field(None, description="KB index folder (default retrieval.index_dir).")
-    build_index: bool = Field(
-        False,
-        description="Build the index at startup when it is missing or stale (KB changed) instead of refusing "
-        "to start; off suits deployments that ship a prebuilt index.",
-    )
-    top_k: int | None = Field(
-        None,
-        ge=1,
-        le=20,
-        description="Chunks retrieved per request (default retrieval.top_k; use the k trained with).",
-    )
-    max_new_tokens: int = Field(384, ge=16, le=8192, description="Token budget of one JSON answer.")
-    retries: int = Field(1, ge=0, le=3, description="Repair retries after an invalid answer (then 502).")
-    guided: bool = Field(
-        False,
-        description="Guided decoding (hf backend): the JSON structure, enums and citations (retrieved ids only) "
-        "are forced, so every answer is schema-valid; the model still writes every value.",
-    )
-
-
 class FeedbackConfig(StrictModel):
     """POST /v1/feedback: ratings and corrected answers of served answers, appended PII-scrubbed."""
 
@@ -170,8 +144,13 @@ class ServeConfig(StrictModel):
     troubleshoot: TroubleshootConfig = Field(default_factory=TroubleshootConfig)
     context: ContextConfig | None = Field(
         None,
-        description="Put the KB sentences retrieved for each question before it on /generate and chat "
-        "(set it to the train.context a served adapter was trained with). null = no retrieval.",
+        description="Put the KB sentences retrieved for each question before it on /generate and chat. "
+        "null = the train.context the served model was trained with (see context_from_model), else none.",
+    )
+    context_from_model: bool = Field(
+        True,
+        description="When serve.context is null and the served tuned model was trained with train.context, "
+        "retrieve the same way (as eval and chat do).",
     )
     request_log: str | None = Field(None, description="JSONL file of requests/responses (PII redacted).")
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)

@@ -80,12 +80,6 @@ class InvalidModelOutput(APIError):
         self.detail = detail
 
 
-class PayloadTooLarge(APIError):
-    """413: the request body is larger than serve.limits.max_body_bytes."""
-
-    status = 413
-
-
 class QueueFull(APIError):
     """429: the queue is full, or the (estimated or actual) queue wait passes serve.max_queue_wait_s; retry
     after the given seconds."""

@@ -8,6 +8,7 @@ downstream parsers never see extra keys; what the answer was built from travels 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -15,13 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from fastapi.responses import JSONResponse
+
 from supportbot.core.generation import Generation
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
 from supportbot.grounded.enforce import GroundedOutputError, agenerate_valid
-from supportbot.grounded.prompt import retrieval_query
+from supportbot.grounded.prompt import build_grounded_messages, retrieval_query
 from supportbot.serve.engine import DisconnectCheck, Params
+from supportbot.serve.errors import InvalidModelOutput
 
 log = logging.getLogger("supportbot.serve")
+ROUTE = "/v1/troubleshoot"
 
 
 @dataclass
@@ -102,30 +107,29 @@ class Troubleshooter:
 
     @classmethod
     def load(cls, root_cfg: Any) -> Troubleshooter | None:
-        """The index named by serve.troubleshoot (or retrieval), checked against the KB; None when disabled.
+        """The index of the troubleshoot settings (grounded.config.troubleshoot_settings, as the grounded eval
+        resolves them), checked against the KB; None when disabled.
 
         A missing or stale index is built when serve.troubleshoot.build_index is on, otherwise startup
         fails with a DataError naming the `supportbot index` command that fixes it.
         """
+        from supportbot.grounded.config import troubleshoot_settings
         from supportbot.retrieval.index import open_index
 
-        t = root_cfg.serve.troubleshoot
-        if not t.enabled:
+        if not root_cfg.serve.troubleshoot.enabled:
             return None
-        index_dir = t.index_dir or root_cfg.retrieval.index_dir
-        index, how = open_index(
-            index_dir, root_cfg.retrieval.kb_dir, build=t.build_index, cfg=root_cfg.retrieval
-        )
+        s = troubleshoot_settings(root_cfg.serve.troubleshoot, root_cfg.retrieval)
+        index, how = open_index(s.index_dir, s.kb_dir, build=s.build_index, cfg=root_cfg.retrieval)
         if index.cfg.dense_weight > 0:
             _ = (
                 index.embedder.model
-            )  # load the query encoder now: ready means ready, and a missing model fails here
+            )  # load the query encoder now: ready means ready, a missing model fails here
         m = index.manifest
         log.info(
             "troubleshoot: %s index %s (%s articles, %s chunks, kb_hash %s), k=%d",
-            how, index_dir, m.get("articles"), m.get("chunks"), m.get("kb_hash"), t.top_k or root_cfg.retrieval.top_k,
+            how, s.index_dir, m.get("articles"), m.get("chunks"), m.get("kb_hash"), s.k,
         )  # fmt: skip
-        return cls(index, t.top_k or root_cfg.retrieval.top_k, t.max_new_tokens, t.retries, t.guided)
+        return cls(index, s.k, s.max_new_tokens, s.retries, s.guided)
 
     def retrieve(self, request: TroubleshootRequest) -> list[Any]:
         """The top-k chunks for a request (its query, else its stage and error codes); called off the loop."""
@@ -159,6 +163,66 @@ class Troubleshooter:
             outcome.error = exc
         outcome.generation_s = time.perf_counter() - started
         return outcome
+
+    async def respond(
+        self, svc: Any, req: TroubleshootRequest, model: str | None, disconnected: DisconnectCheck
+    ) -> JSONResponse:
+        """The whole of POST /v1/troubleshoot: guardrails, retrieval, limits, enforced generation, redaction,
+        metrics and the request log; an answer still invalid after the retries is a 502."""
+        from supportbot.serve import limits
+
+        engine, metrics = svc.engine, svc.metrics
+        public, adapter = engine.resolve(model)
+        refusal = svc.guard.check_input([req.query] if req.query else [])  # before retrieval
+        if refusal is not None:
+            metrics.troubleshoot.labels("guardrail").inc()
+            body = refusal_response(refusal.message)
+            result = Generation(body.model_dump_json(), 0, 0, 0.0, "guardrail")
+            svc.finish(ROUTE, public, adapter, req, result, {"guardrail": refusal.rule})
+            headers = {"X-Supportbot-Guardrail": refusal.rule, "X-Supportbot-Model": public}
+            return JSONResponse(body.model_dump(mode="json"), headers=headers)
+        started = time.perf_counter()
+        hits = await asyncio.to_thread(self.retrieve, req)
+        retrieval_s = time.perf_counter() - started
+        messages = build_grounded_messages(req, hits)
+        budget = limits.check_max_new_tokens(None, self.max_new_tokens, svc.cfg.limits, "max_new_tokens")
+        n_prompt = engine.count_prompt_tokens(messages)
+        limits.check_prompt_tokens(n_prompt, budget, engine.context_length, svc.cfg.limits, "query")
+        gen = svc.gen
+        params = Params(
+            messages=messages,
+            max_new_tokens=budget,
+            temperature=gen.temperature,
+            top_p=gen.top_p,
+            seed=gen.seed,
+            stop=[],
+            adapter=adapter,
+            guide=self.guide(hits, budget),
+        )
+        outcome = await self.answer(engine, params, hits, retrieval_s, disconnected)
+        headers = outcome.headers(public)
+        log_extra = {"retrieved": [h.chunk_id for h in hits], "attempts": outcome.attempts}
+        if outcome.response is None:
+            error = outcome.error
+            assert error is not None
+            metrics.troubleshoot.labels("invalid").inc()
+            usage = outcome.usage(outcome.generations[-1].text if outcome.generations else "")
+            svc.finish(
+                ROUTE, public, adapter, req, usage,
+                {"finish_reason": "invalid", "log": {**log_extra, "errors": error.errors[:10]}},
+            )  # fmt: skip
+            log.warning("troubleshoot: invalid model output after %d attempt(s)", outcome.attempts)
+            detail = {
+                "errors": error.errors[:10],
+                "attempts": outcome.attempts,
+                "retrieved": log_extra["retrieved"],
+            }
+            raise InvalidModelOutput(str(error), detail=detail, headers=headers)
+        metrics.troubleshoot.labels("valid" if outcome.attempts == 1 else "repaired").inc()
+        response = redact_response(outcome.response, svc.guard.redact_output)
+        usage = outcome.usage(response.model_dump_json())
+        svc.finish(ROUTE, public, adapter, req, usage, {"log": log_extra})
+        return JSONResponse(response.model_dump(mode="json"), headers=headers)
 
 
 def refusal_response(message: str) -> TroubleshootResponse:

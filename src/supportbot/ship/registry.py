@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.core.artifacts import (
+    ADAPTER_META,
     INDEX_FILE,
+    RUN_ADAPTER_DIR,
+    RUN_CONFIG,
     RUN_MANIFEST,
     RegistryEntry,
     RegistryError,
@@ -216,7 +219,7 @@ def _evaluated_adapter(metrics: dict[str, Any]) -> tuple[str | None, Path | None
         return weights, Path(path)
     tuned = (metrics.get("models") or {}).get("tuned") or {}
     run_dir = (metrics.get("training") or {}).get("run_dir")
-    adapter = tuned.get("adapter") or (str(Path(run_dir) / "adapter") if run_dir else None)
+    adapter = tuned.get("adapter") or (str(Path(run_dir) / RUN_ADAPTER_DIR) if run_dir else None)
     return None, Path(adapter) if adapter else None
 
 
@@ -259,7 +262,7 @@ def run_provenance(run: dict[str, Any]) -> dict[str, Any]:
     """git commit, dataset hash, example counts and the training command from a run's run.json.
 
     `supportbot train` writes `git: {commit, dirty}`, `data: {dataset_hash, stats: {train, val}}`,
-    `config_file` and `overrides`; flat `git_commit` / `data_hash` fields are read too.
+    `config_file` and `overrides`.
     """
     git = run.get("git") if isinstance(run.get("git"), dict) else {}
     data = run.get("data") if isinstance(run.get("data"), dict) else {}
@@ -273,11 +276,11 @@ def run_provenance(run: dict[str, Any]) -> dict[str, Any]:
         parts += [f"--set {shlex.quote(str(o))}" for o in run.get("overrides") or []]
         command = " ".join(parts)
     return {
-        "git_commit": run.get("git_commit") or git.get("commit"),
+        "git_commit": git.get("commit"),
         "git_dirty": git.get("dirty"),
-        "data_hash": run.get("data_hash") or run.get("dataset_hash") or data.get("dataset_hash"),
-        "counts": counts or run.get("data_counts"),
-        "command": run.get("command") or command,
+        "data_hash": data.get("dataset_hash"),
+        "counts": counts or None,
+        "command": command,
     }
 
 
@@ -381,7 +384,7 @@ def export_run(
     registry = Registry(registry_root)
     manifest = _read_json(run_dir / RUN_MANIFEST)
     base = adapter_base_model(adapter_dir)
-    resolved = manifest.get("config") or _read_yaml_file(run_dir / "config.yaml")
+    resolved = manifest.get("config") or _read_yaml_file(run_dir / RUN_CONFIG)
     prov = run_provenance(manifest)
     entry = RegistryEntry(
         name=name,
@@ -441,7 +444,7 @@ def _write_version(
     trained_context = adapter_context(str(adapter_dir))
     if trained_context is not None:  # eval and chat prompt the exported adapter the way it was trained
         meta["context"] = trained_context
-    (target / "supportbot.json").write_text(json.dumps(meta) + "\n")
+    (target / ADAPTER_META).write_text(json.dumps(meta) + "\n")
     (target / "training_args.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
     (target / "README.md").write_text(model_card(entry, manifest, yaml.safe_dump(resolved, sort_keys=False)))
     if merge or gguf:

@@ -14,12 +14,12 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from supportbot.core.artifacts import first_mismatch, sha256_file
+from supportbot.core.artifacts import ADAPTER_CONFIG, first_mismatch, sha256_file
 
 CHECKSUMS = "supportbot-checksums.json"
 # What a resume or the best adapter reads; trainer_state.json is left out as the Trainer rewrites it.
 CHECKED = ("adapter_model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth", "scaler.pt")
-ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
+ADAPTER_FILES = ("adapter_model.safetensors", ADAPTER_CONFIG)
 
 
 def _checked_files(ckpt: Path) -> list[Path]:

@@ -30,7 +30,7 @@ class LoraConfig(StrictModel):
     top_layers: int | None = Field(
         None,
         ge=1,
-        description="Adapt only the last N transformer blocks: backward stops there (~1.7x faster steps on CPU).",
+        description="Adapt only the last N transformer blocks: backward stops there (shorter backward; measured in bench/README.md).",
     )
 
 
@@ -127,13 +127,12 @@ class TrainConfig(StrictModel):
     )
     fast_lora_dropout: bool = Field(
         True,
-        description="CPU: draw LoRA dropout masks from 16-bit random words (~2x faster than torch's; p to 2^-16).",
+        description="CPU: draw LoRA dropout masks from 16-bit random words (p in steps of 2^-16; speed in bench/README.md).",
     )
     fused_lora: bool = Field(
         True,
         description="CPU: fused LoRA linear layers (train/fused_lora.py): same maths as PEFT's without the "
-        "out-sized scale and add passes; up to ~1.09x per layer alone (bench/fused_lora_layer.py), 14% less peak "
-        "memory in the training bench (its end-to-end speed stayed within noise).",
+        "out-sized scale and add passes (measured in bench/README.md).",
     )
     seed: int = 42
     threads: int | None = Field(

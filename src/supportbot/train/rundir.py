@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from supportbot.core.artifacts import RUN_ADAPTER_DIR, RUN_MANIFEST
+from supportbot.core.artifacts import RUN_ADAPTER_DIR, RUN_CONFIG, RUN_MANIFEST, RUN_METRICS
 from supportbot.core.errors import ConfigError
 
 LAST = "last"
@@ -30,10 +30,10 @@ class RunDir:
         """The run id (directory name)."""
         return self.root.name
 
-    config = property(lambda self: self.root / "config.yaml")
+    config = property(lambda self: self.root / RUN_CONFIG)
     manifest = property(lambda self: self.root / RUN_MANIFEST)
     log = property(lambda self: self.root / "train.log")
-    metrics = property(lambda self: self.root / "metrics.jsonl")
+    metrics = property(lambda self: self.root / RUN_METRICS)
     samples = property(lambda self: self.root / "samples.jsonl")
     tensorboard = property(lambda self: self.root / "tb")
     checkpoints = property(lambda self: self.root / CHECKPOINTS)
