@@ -287,23 +287,25 @@ def _run_grounded(
     from supportbot.eval.grounded import aggregate_grounded, answer_grounded, load_grounded_suite
     from supportbot.eval.grounded_report import write_grounded_report
     from supportbot.eval.report import write_csv
+    from supportbot.grounded.config import troubleshoot_settings
     from supportbot.retrieval.index import open_index
 
-    ecfg, rcfg, ts = cfg.eval, cfg.retrieval, cfg.serve.troubleshoot
+    ecfg, rcfg = cfg.eval, cfg.retrieval
+    ts = troubleshoot_settings(cfg.serve.troubleshoot, rcfg)  # exactly what /v1/troubleshoot answers with
     header, questions = load_grounded_suite(ecfg.suite)
     questions = questions[: ecfg.limit] if ecfg.limit else questions
-    index, how = open_index(rcfg.index_dir, rcfg.kb_dir, build=True, cfg=rcfg)
-    k = rcfg.top_k
+    index, how = open_index(ts.index_dir, ts.kb_dir, build=True, cfg=rcfg)
+    k, budget = ts.k, ecfg.max_new_tokens or ts.max_new_tokens
     retrieval = {"kb_hash": index.manifest.get("kb_hash"), "k": k}
     manifest.update(mode="grounded", retrieval={**retrieval, "config": index.manifest.get("config")})
-    manifest["retries"] = ts.retries
+    manifest.update(max_new_tokens=budget, retries=ts.retries)
     if ts.guided:
         manifest["guided"] = True
 
     def answer(a: Answerer, path: Path) -> dict[str, dict[str, Any]]:
-        gen, bs, mnt = cfg.generation, ecfg.batch_size, ecfg.max_new_tokens
+        gen, bs = cfg.generation, ecfg.batch_size
         return answer_grounded(
-            a, questions, index, k, gen, path, bs, mnt, ts.retries, req.progress, ts.guided
+            a, questions, index, k, gen, path, bs, budget, ts.retries, req.progress, ts.guided
         )
 
     done = _open_and_answer(cfg, req, base, header["name"], manifest, [q.id for q in questions], answer)
@@ -317,7 +319,7 @@ def _run_grounded(
         models={
             a.label: {"spec": a.spec, "kind": a.kind, "device": a.device, **a.info} for a in done.answerers
         },
-        retrieval={"index_dir": rcfg.index_dir, "index": how, **retrieval},
+        retrieval={"index_dir": ts.index_dir, "index": how, **retrieval},
         training=training_info(req.model, ecfg.prices),
         timing=done.timings,
         manifest=manifest,
