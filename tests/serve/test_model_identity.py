@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from supportbot.ship.registry import export_run
+from supportbot.ship.export import export_run
 
 from .conftest import KEY_ENV, Server, make_adapter, start_thread_server, stop, wait_ready
 

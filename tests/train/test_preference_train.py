@@ -121,7 +121,7 @@ def test_dpo_run_exports_to_the_registry_and_loads_from_it(sft_and_dpo, tmp_path
     _, _, _, dpo = sft_and_dpo
     from supportbot.core.artifacts import resolve_reference
     from supportbot.core.models import load_model
-    from supportbot.ship.registry import export_run
+    from supportbot.ship.export import export_run
 
     entry = export_run(dpo.run.root, "v1", tmp_path / "registry", name="helpdesk-dpo", results_root=tmp_path)
     exported = resolve_reference("registry:helpdesk-dpo@v1", tmp_path / "registry")

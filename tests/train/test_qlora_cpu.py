@@ -48,7 +48,7 @@ def test_quantised_lora_trains_resumes_exports_and_reloads(processed, tmp_path, 
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from supportbot.ship.registry import export_run
+    from supportbot.ship.export import export_run
 
     sets = tiny_overrides(processed, tmp_path / "runs", **STEPS, **{"train.quantization": shorthand})
     done = train(load_recipe(None, sets)).run

@@ -133,7 +133,7 @@ def export(
     ] = Path("results"),
 ) -> None:
     """Export a run's best adapter with a model card into the registry."""
-    from supportbot.ship.registry import export_run
+    from supportbot.ship.export import export_run
 
     entry = export_run(
         run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last, results_root=results

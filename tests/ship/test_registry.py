@@ -16,7 +16,8 @@ from supportbot.core.config import GenerationConfig
 from supportbot.core.generation import generate
 from supportbot.core.models import load_model, tiny_random_model
 from supportbot.core.prompt import build_messages
-from supportbot.ship.registry import Registry, export_run
+from supportbot.ship.export import export_run
+from supportbot.ship.registry import Registry
 
 QUESTIONS = ["How do I reset my MPIN?", "My refund has not arrived", "What is WINDOW_CLOSED?"]
 GEN = GenerationConfig(max_new_tokens=8, repetition_penalty=1.0)
@@ -297,10 +298,10 @@ def test_two_concurrent_exports_of_one_version_leave_index_and_weights_consisten
     root = tmp_path / "registry"
     runs = [make_run(tmp_path / "runs" / f"r{i}", seed=i) for i in (1, 2)]
     code = (
-        "import sys; from supportbot.ship.registry import export_run\n"
+        "import sys; from supportbot.ship.export import export_run\n"
         "export_run(sys.argv[1], 'v1.0', sys.argv[2], name='helpdesk')\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code, str(r), str(root)], env=env, stderr=subprocess.PIPE, text=True
