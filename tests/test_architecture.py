@@ -46,25 +46,26 @@ def layer(module: str) -> str:
     return module.split(".")[1] if "." in module else "__init__"
 
 
-def test_a_stage_imports_only_core_and_the_stages_before_it() -> None:
+def backward_imports(edges: dict[str, set[str]]) -> list[str]:
+    """Imports of a later stage (or of the entry layer) by a stage or core."""
     wrong = []
-    for src, targets in graph().items():
+    for src, targets in edges.items():
         if layer(src) in ENTRY:
             continue
         assert layer(src) in STAGES, f"{src}: not in a stage; add it to a stage folder or to STAGES"
         allowed = set(STAGES[: STAGES.index(layer(src)) + 1])
         wrong += [f"{src} -> {t}" for t in sorted(targets) if layer(t) not in allowed]
-    assert not wrong, "imports against the pipeline order:\n" + "\n".join(wrong)
+    return wrong
 
 
-def test_there_are_no_import_circles() -> None:
-    edges = graph()
+def import_circles(edges: dict[str, set[str]]) -> list[str]:
+    """Every cycle a depth-first walk finds (a package __init__ re-exporting its own modules is not one)."""
     seen: dict[str, int] = {}  # 1 = on the current path, 2 = done
     circles: list[str] = []
 
     def visit(node: str, path: list[str]) -> None:
         seen[node] = 1
-        for nxt in sorted(edges[node]):
+        for nxt in sorted(edges.get(node, ())):
             if seen.get(nxt) == 1:
                 circles.append(" -> ".join([*path[path.index(nxt) :], nxt]))
             elif nxt not in seen:
@@ -74,17 +75,34 @@ def test_there_are_no_import_circles() -> None:
     for start in sorted(edges):
         if start not in seen:
             visit(start, [start])
-    # A package __init__ that re-exports its own modules is not a circle of behaviour.
-    circles = [c for c in circles if not all(m.startswith(c.split(" -> ")[0]) for m in c.split(" -> "))]
+    return [c for c in circles if not all(m.startswith(c.split(" -> ")[0]) for m in c.split(" -> "))]
+
+
+def test_a_stage_imports_only_core_and_the_stages_before_it() -> None:
+    wrong = backward_imports(graph())
+    assert not wrong, "imports against the pipeline order:\n" + "\n".join(wrong)
+
+
+def test_there_are_no_import_circles() -> None:
+    circles = import_circles(graph())
     assert not circles, "import circles:\n" + "\n".join(circles)
 
 
-def test_the_rule_fires_on_a_backward_import(tmp_path: Path) -> None:
-    """The check itself can fail: a core module importing a stage is reported."""
+def test_the_checks_fire_on_a_backward_import_and_a_circle(tmp_path: Path) -> None:
+    """The checks can fail: core importing serve, data importing the CLI, and a two-module circle."""
     bad = tmp_path / "bad.py"
-    bad.write_text("from supportbot.serve.app import build_app\n")
-    assert "supportbot.serve.app" in imports_of(bad)
-    assert STAGES.index(layer("supportbot.serve.app")) > STAGES.index("core")
+    bad.write_text("def f():\n    from supportbot.serve.app import build_app\n")
+    assert imports_of(bad) == {"supportbot.serve.app", "supportbot.serve.app.build_app"}
+    edges = {
+        "supportbot.core.models": {"supportbot.serve.app"},
+        "supportbot.data.pipeline": {"supportbot.cli"},
+    }
+    assert backward_imports(edges) == [
+        "supportbot.core.models -> supportbot.serve.app",
+        "supportbot.data.pipeline -> supportbot.cli",
+    ]
+    loop = {"supportbot.eval.a": {"supportbot.eval.b"}, "supportbot.eval.b": {"supportbot.eval.a"}}
+    assert import_circles(loop) == ["supportbot.eval.a -> supportbot.eval.b -> supportbot.eval.a"]
 
 
 def test_architecture_map_names_every_module() -> None:
