@@ -19,6 +19,7 @@ from supportbot.cli import retrieval as retrieval_cli
 from supportbot.cli import review as review_cli
 from supportbot.cli import serve as serve_cli
 from supportbot.cli import train as train_cli
+from supportbot.cli.options import ConfigOpt, SetOpt
 from supportbot.core.errors import Interrupted, SupportbotError
 
 app = typer.Typer(
@@ -30,9 +31,6 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 _state = {"debug": False}
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/*.yaml).")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: --set train.lr=1e-4")]
 
 
 @app.callback()

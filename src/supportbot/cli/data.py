@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from supportbot.cli.options import ConfigOpt, SetOpt
 
 
 def prepare_command(
@@ -35,13 +36,8 @@ def prepare_command(
         str | None,
         typer.Option("--eval-suite", help="Eval suite JSON kept out of the data ('none' to skip)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/*.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a config key: --set prepare.dedup.near_threshold=0.9"),
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Turn raw support data into clean, deduplicated, leakage-free splits."""
     from rich.console import Console

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from supportbot.cli.options import ConfigOpt, SetOpt
+
 
 def eval_command(
     model: Annotated[
@@ -67,12 +69,8 @@ def eval_command(
         bool, typer.Option("--fresh", help="Discard earlier answers in the results dir.")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/eval.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: --set eval.batch_size=4")
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Evaluate a tuned model against its base on a question suite: win rate, hallucination, slices, report.
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from supportbot.cli.options import ConfigOpt, SetOpt
 
 
 def prepare_grounded_command(
@@ -24,12 +25,8 @@ def prepare_grounded_command(
     k: Annotated[
         int | None, typer.Option("--k", help="Chunks per example context (default retrieval.top_k).")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/grounded.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: --set grounded.p_gold=0.7")
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Build grounded (RAFT) train/val splits from a knowledge base for `supportbot train`."""
     import time

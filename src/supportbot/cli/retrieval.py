@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from supportbot.cli.options import ConfigOpt, SetOpt
+
 
 def index_command(
     kb: Annotated[
@@ -17,12 +19,8 @@ def index_command(
         list[str] | None,
         typer.Option("--eval", help="Suite JSON to measure recall@k/MRR on after building (repeatable)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/*.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: --set retrieval.chunk_size=200")
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
 ) -> None:
     """Chunk a knowledge base and build the hybrid (BM25 + dense) search index."""
     import time

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/*.yaml).")]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="Override a config key: --set review.port=8101")
-]
+from supportbot.cli.options import ConfigOpt, SetOpt
 
 
 def build_review_app(results: Path, cfg: object) -> object:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from supportbot.cli.options import ConfigOpt, SetOpt
 from supportbot.core.errors import ConfigError
 
 
@@ -30,12 +30,8 @@ def serve_command(
     ] = None,
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/serve.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: --set serve.max_queue=32")
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
     backend: Annotated[str | None, typer.Option(help="hf (transformers) or vllm (GPU).")] = None,
     batching: Annotated[
         bool | None, typer.Option("--batching/--no-batching", help="Dynamic micro-batching.")

@@ -7,16 +7,13 @@ from typing import Annotated
 
 import typer
 
+from supportbot.cli.options import ConfigOpt, SetOpt
 from supportbot.core.errors import ConfigError
 
 
 def train_command(
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="YAML recipe (configs/sft.yaml).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a config key: --set train.lr=1e-4")
-    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
     resume: Annotated[
         str | None,
         typer.Option(

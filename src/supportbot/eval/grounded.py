@@ -20,6 +20,7 @@ from supportbot.eval.runner import Answerer, append_answers
 from supportbot.eval.textmetrics import percentile
 from supportbot.grounded.contract import TroubleshootRequest
 from supportbot.grounded.enforce import EnforcedResult, extract_json, generate_valid_many
+from supportbot.grounded.guided import generate_guided
 from supportbot.grounded.metrics import grounded_report, hallucinated_citations, json_correct
 from supportbot.grounded.prompt import build_grounded_messages, retrieval_query
 
@@ -97,6 +98,10 @@ def answer_grounded(
     With `guided` (serve.troubleshoot.guided, local models only) each row decodes under its ContractGrammar
     (citations limited to its retrieved chunks), as /v1/troubleshoot then does.
     """
+    if guided and answerer.lm is None:
+        raise DataError(
+            "guided grounded eval needs a local model (not an endpoint): set serve.troubleshoot.guided false"
+        )
 
     def answer_batch(batch: list[GroundedQuestion]) -> list[dict[str, Any]]:
         t0 = time.perf_counter()
@@ -108,7 +113,8 @@ def answer_grounded(
         def generate_many(conversations: list[list[dict[str, str]]]) -> list[Attempt]:
             size = len(conversations) if answerer.kind == "local" else 1
             if guided:
-                gens = guided_generate(answerer, conversations, convos, hits, gen_cfg, max_new_tokens)
+                with answerer.context():
+                    gens = generate_guided(answerer.lm, conversations, convos, hits, gen_cfg, max_new_tokens)
             else:
                 gens = answerer.generate(conversations, gen_cfg, max_new_tokens)
             return [Attempt(g.text, g, size) for g in gens]
@@ -120,25 +126,6 @@ def answer_grounded(
         ]
 
     return append_answers(answerer, questions, path, batch_size, progress, answer_batch)
-
-
-def guided_generate(
-    answerer: Answerer,
-    conversations: list[Any],
-    first_round: list[Any],
-    hits: list[list[Any]],
-    gen_cfg: Any,
-    max_new_tokens: int | None,
-) -> list[Any]:
-    """One batched generate where each row follows its request's ContractGrammar (retrieved ids as citations)."""
-    from supportbot.grounded.guided import generate_guided
-
-    if answerer.lm is None:
-        raise DataError(
-            "guided grounded eval needs a local model (not an endpoint): set serve.troubleshoot.guided false"
-        )
-    with answerer.context():
-        return generate_guided(answerer.lm, conversations, first_round, hits, gen_cfg, max_new_tokens)
 
 
 def _row(
