@@ -10,14 +10,14 @@ from supportbot.cli.options import ConfigOpt, SetOpt
 from supportbot.core.errors import ConfigError
 
 
-def _adapter_overrides(items: list[str]) -> list[str]:
-    """`name=path` pairs become `serve.adapters.name=path` overrides."""
-    out = []
+def _adapters(items: list[str]) -> dict[str, str]:
+    """`--adapter name=path` pairs as a {name: path} mapping."""
+    out = {}
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name.strip() or not path.strip():
             raise ConfigError(f"--adapter {item!r}: expected NAME=PATH, e.g. --adapter tuned=runs/last")
-        out.append(f"serve.adapters.{name.strip()}={path.strip()}")
+        out[name.strip()] = path.strip()
     return out
 
 
@@ -39,16 +39,14 @@ def serve_command(
 ) -> None:
     """Serve a model over HTTP: /generate, OpenAI-compatible /v1/chat/completions, /metrics."""
     from supportbot.config import load_config
+    from supportbot.core.config import apply_flags
 
-    overrides = list(set_ or []) + _adapter_overrides(adapter or [])
-    for key, value in (("model.name", model), ("serve.host", host), ("serve.port", port)):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    if backend is not None:
-        overrides.append(f"serve.backend={backend}")
-    if batching is not None:
-        overrides.append(f"serve.batching.enabled={str(batching).lower()}")
-    cfg = load_config(config, overrides)
+    cfg = load_config(config, list(set_ or []))
+    cfg.model = apply_flags(cfg.model, {"name": model}, {"name": "model"})
+    extra = _adapters(adapter or [])
+    flags = {"host": host, "port": port, "backend": backend, "adapters": {**cfg.serve.adapters, **extra}}
+    cfg.serve = apply_flags(cfg.serve, flags, {"adapters": "adapter"})
+    cfg.serve.batching = apply_flags(cfg.serve.batching, {"enabled": batching}, {"enabled": "batching"})
 
     import uvicorn
 

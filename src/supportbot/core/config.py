@@ -110,16 +110,20 @@ def config_to_yaml(cfg: BaseModel) -> str:
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def apply_flags(section: StrictModel, flags: dict[str, Any]) -> Any:
-    """A config section with command-line flags applied (None means "not given"); invalid values name the flag."""
+def apply_flags(section: StrictModel, flags: dict[str, Any], names: dict[str, str] | None = None) -> Any:
+    """A config section with command-line flags applied (None means "not given"); invalid values name the
+    flag (`names` maps a field to its flag where they differ, e.g. {"name": "model"})."""
     given = {k: v for k, v in flags.items() if v is not None}
+    names = names or {}
     try:
         return type(section).model_validate({**section.model_dump(), **given})
     except ValidationError as exc:
-        errors = "; ".join(
-            f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(errors) from exc
+        errors = []
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"]]
+            flag = ".".join([names.get(loc[0], loc[0]), *loc[1:]]) if loc else "value"
+            errors.append(f"--{flag.replace('_', '-')}: {e['msg']}")
+        raise ConfigError("; ".join(errors)) from exc
 
 
 @dataclass(frozen=True)
