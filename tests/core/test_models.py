@@ -119,9 +119,9 @@ def test_adapter_context_is_read_from_the_adapter_then_from_the_run_config(tmp_p
     (run / "run.json").write_text("{}")
     ctx = {"index_dir": "indexes/sample", "kb_dir": "data/sample/kb", "k": 3, "max_sentences": 4}
     (run / "config.yaml").write_text(yaml.safe_dump({"train": {"context": ctx}}))
-    assert adapter_context(str(run)) == ctx  # older runs: from config.yaml
+    assert adapter_context(run / "adapter") == ctx  # older runs: from config.yaml
     (run / "adapter" / ADAPTER_META).write_text(json.dumps({"base_model": "x", "context": {**ctx, "k": 2}}))
-    assert adapter_context(str(run))["k"] == 2  # the adapter's own record wins
+    assert adapter_context(run / "adapter")["k"] == 2  # the adapter's own record wins
     (run / "config.yaml").write_text(yaml.safe_dump({"train": {"context": None}}))
     (run / "adapter" / ADAPTER_META).write_text(json.dumps({"base_model": "x"}))
-    assert adapter_context(str(run)) is None and adapter_context("smollm2-135m") is None
+    assert adapter_context(run / "adapter") is None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from supportbot.core.artifacts import RegistryError
 from supportbot.core.spec import parse_spec
 
 
@@ -48,5 +49,5 @@ def test_the_fingerprint_follows_the_adapter_weights(tmp_path: Path) -> None:
 
 
 def test_a_bad_registry_reference_is_named() -> None:
-    with pytest.raises(Exception, match="bad registry reference"):
+    with pytest.raises(RegistryError, match="bad registry reference"):
         parse_spec("registry:no such name")

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from supportbot.eval.config import PriceTable
-from supportbot.eval.pipeline import default_base, model_fingerprint, training_info
+from supportbot.eval.pipeline import default_base, training_info
 
 
 def test_run_dir_defaults_base_and_reports_training(tiny_run_dir: Path) -> None:
@@ -26,13 +26,3 @@ def test_training_cost_is_estimated_from_time_when_missing(tmp_path: Path, tiny_
     (run / "run.json").write_text(json.dumps(meta))
     info = training_info(str(run), PriceTable(cpu_hour=0.5))
     assert info["hardware.cpu_count"] == 2 and info["train_cost_usd_estimated"] == 1.0
-
-
-def test_fingerprint_follows_the_adapter_weights(tmp_path: Path, tiny_run_dir: Path) -> None:
-    run = tmp_path / "run"
-    shutil.copytree(tiny_run_dir, run)
-    before = model_fingerprint(str(run))
-    weights = next((run / "adapter").glob("adapter_model.*"))
-    weights.write_bytes(weights.read_bytes() + b"\0")  # retrained: other weights, same path
-    assert model_fingerprint(str(run)) != before
-    assert model_fingerprint("http://h:1/v1/", "m") == "http://h:1/v1#m"

@@ -243,7 +243,8 @@ def test_model_card_shows_the_metrics_of_the_runs_latest_real_eval(tmp_path, mon
 
 
 def test_export_keeps_the_retrieval_context_the_adapter_was_trained_with(tmp_path, monkeypatch):
-    from supportbot.core.artifacts import adapter_context
+    from supportbot.retrieval.config import ContextConfig
+    from supportbot.retrieval.context import trained_context
 
     run = make_run(tmp_path / "runs" / "r1", seed=1)
     ctx = {"index_dir": "indexes/sample", "kb_dir": "data/sample/kb", "k": 3, "max_sentences": 4}
@@ -252,7 +253,7 @@ def test_export_keeps_the_retrieval_context_the_adapter_was_trained_with(tmp_pat
     root = tmp_path / "registry"
     export_run(run, "v1.0", root, name="helpdesk")
     monkeypatch.setenv("SUPPORTBOT_REGISTRY", str(root))
-    assert adapter_context("registry:helpdesk@v1.0") == ctx
+    assert trained_context("registry:helpdesk@v1.0") == ContextConfig.model_validate(ctx)
 
 
 @pytest.mark.parametrize("name", ["../x", "..", "a/b", "/tmp/abs", ".hidden"])

@@ -15,7 +15,7 @@ def eval_command(
         str | None,
         typer.Option(
             "--model",
-            help="Tuned model: run dir (runs/last), adapter dir, registry name, HF id, "
+            help="Tuned model: run dir (runs/last), adapter dir, `registry:NAME@V`, base-model preset, HF id, "
             "local dir, or an OpenAI-compatible URL (http://host:port/v1).",
         ),
     ] = None,

@@ -25,6 +25,9 @@ ADAPTER_META = "supportbot.json"  # inside an adapter dir: base model and the tr
 ADAPTER_CONFIG = "adapter_config.json"  # PEFT's own file: marks an adapter dir
 INDEX_FILE = "index.json"  # registry/index.json
 REGISTRY_PREFIX = "registry:"
+REFERENCE = re.compile(r"^registry:(?P<name>[\w.-]+)(@(?P<version>[\w.-]+))?$")
+PATHLIKE = re.compile(r"^(\.|/|~)")
+HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
 def sha256_file(path: Path) -> str:
@@ -45,11 +48,6 @@ def first_mismatch(root: Path, recorded: dict[str, str]) -> str | None:
         if sha256_file(f) != digest:
             return f"{f}: sha256 does not match the one recorded (modified or corrupted)"
     return None
-
-
-INDEX_FILE = "index.json"
-
-REFERENCE = re.compile(r"^registry:(?P<name>[\w.-]+)(@(?P<version>[\w.-]+))?$")
 
 
 def sha256_tree(root: Path) -> dict[str, str]:
@@ -83,7 +81,6 @@ def default_root() -> Path:
     return Path(os.environ.get("SUPPORTBOT_REGISTRY", "registry"))
 
 
-# -- loading -------------------------------------------------------------------------------------------
 class RegistryIndex:
     """The read side of a registry dir: `index.json` (versions, production pointer) and verified versions."""
 
@@ -102,9 +99,8 @@ class RegistryIndex:
     def verify(self, entry: RegistryEntry) -> Path:
         """The entry's directory after checking every file against the sha256 recorded at export."""
         path = self.version_dir(entry)
-        problem = first_mismatch(
-            path, entry.extra.get("sha256") or {}
-        )  # none recorded: exported before hashes
+        # an entry exported before hashes were recorded has none to check
+        problem = first_mismatch(path, entry.extra.get("sha256") or {})
         if problem:
             raise RegistryError(f"{problem} in {entry.name}@{entry.version}; re-export it")
         return path
@@ -169,11 +165,6 @@ def resolve_reference(ref: str, root: str | Path | None = None) -> Path:
     return registry.verify(entry)
 
 
-PATHLIKE = re.compile(r"^(\.|/|~)")
-
-HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-
-
 def looks_like_path(spec: str) -> bool:
     """The one rule for "this model spec is a local path" (not a preset name or a hub id)."""
     if PATHLIKE.match(spec) or Path(spec).exists():
@@ -211,16 +202,11 @@ def adapter_base_model(adapter_dir: Path) -> str:
     return json.loads((adapter_dir / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
 
 
-def adapter_context(spec: str) -> dict[str, Any] | None:
-    """The retrieval context (train.context) an adapter or run dir was trained with, else None.
+def adapter_context(adapter_dir: Path) -> dict[str, Any] | None:
+    """The retrieval context (train.context) an adapter dir was trained with, else None.
 
     Read from the adapter's supportbot.json, or for older runs from the run dir's config.yaml.
     """
-    if spec.startswith(REGISTRY_PREFIX):
-        spec = str(resolve_reference(spec))
-    adapter_dir = resolve_adapter_dir(spec) if looks_like_path(spec) else None
-    if adapter_dir is None:
-        return None
     meta = adapter_dir / ADAPTER_META
     if meta.is_file():
         ctx = json.loads(meta.read_text()).get("context")

@@ -8,6 +8,7 @@ train's sample callback, the grounded enforcer and the serving engine all call `
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -122,10 +123,9 @@ class RowConstraints:
                 mask = torch.zeros(scores.shape[-1], dtype=torch.bool, device=scores.device)
                 mask[allowed] = True
             else:
+                # the model's vocabulary may be padded past the tokenizer's
                 mask = allowed.to(scores.device)
-                if (
-                    mask.shape[0] < scores.shape[-1]
-                ):  # the model's vocabulary may be padded beyond the tokenizer's
+                if mask.shape[0] < scores.shape[-1]:
                     mask = torch.cat([mask, mask.new_zeros(scores.shape[-1] - mask.shape[0])])
             scores[row] = scores[row].masked_fill(~mask[: scores.shape[-1]], float("-inf"))
         return scores
@@ -234,8 +234,6 @@ def stream(
     lm: LoadedModel, messages: Messages, cfg: GenerationConfig, max_new_tokens: int | None = None
 ) -> Iterator[str]:
     """Yield text pieces of one answer as they are generated (decoding runs in a helper thread)."""
-    import queue
-
     pieces: queue.Queue = queue.Queue()
     done = object()
     errors: list[BaseException] = []

@@ -13,12 +13,7 @@ from typing import Any
 
 import torch
 
-from supportbot.core.artifacts import (
-    HUB_ID,
-    adapter_base_model,
-    looks_like_path,
-    resolve_adapter_dir,
-)
+from supportbot.core.artifacts import HUB_ID
 from supportbot.core.errors import ModelNotFoundError
 from supportbot.core.spec import BASE_MODELS, HUB_ENTRY, parse_spec
 
@@ -195,12 +190,12 @@ def load_tokenizer(spec: str) -> Any:
     """Load only the tokenizer for a model spec (used by data prep for token statistics)."""
     from transformers import AutoTokenizer
 
-    if spec in BASE_MODELS:
+    parsed = parse_spec(spec)
+    if parsed.adapter is not None:
+        return load_tokenizer(parsed.base or spec)
+    if parsed.kind == "preset":
         return AutoTokenizer.from_pretrained(embedded_tokenizer_dir())
-    if looks_like_path(spec):
-        adapter = resolve_adapter_dir(spec)
-        if adapter is not None:
-            return load_tokenizer(adapter_base_model(adapter))
+    if parsed.kind == "path":
         path = Path(spec).expanduser()
         if not path.exists():
             raise ModelNotFoundError(f"model path does not exist: {spec}")
@@ -212,7 +207,7 @@ def _from_hub(cls: Any, spec: str, **kwargs: Any) -> Any:
     if not HUB_ID.match(spec):
         known = ", ".join(BASE_MODELS)
         raise ModelNotFoundError(
-            f"unknown model '{spec}': use a registry name ({known}), a Hugging Face id, or a local path"
+            f"unknown model '{spec}': use a base-model preset ({known}), a Hugging Face id, or a local path"
         )
     try:
         return cls.from_pretrained(spec, **kwargs)
@@ -224,7 +219,7 @@ def _from_hub(cls: Any, spec: str, **kwargs: Any) -> Any:
 
 
 def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> LoadedModel:
-    """Load a base model (no adapter) by registry name, HF id or local directory."""
+    """Load a base model (no adapter) by base-model preset, HF id or local directory."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
@@ -236,7 +231,7 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
     elif spec == "tiny-random":
         model = tiny_random_model().to(torch_dtype)
         tokenizer = AutoTokenizer.from_pretrained(embedded_tokenizer_dir())
-    elif looks_like_path(spec):
+    elif parse_spec(spec).kind == "path":
         path = Path(spec).expanduser()
         if not (path / "config.json").is_file():
             what = "does not exist" if not path.exists() else "has no config.json (not a model directory)"

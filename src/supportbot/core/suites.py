@@ -7,6 +7,7 @@ read suites through here."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class SuiteFile:
     path: Path
     header: dict[str, str]  # name (the file stem when unnamed), version, description
     items: list[dict[str, Any]]
+    sha256: str  # of the file's bytes: identifies the suite in a results dir's manifest
 
     @property
     def grounded(self) -> bool:
@@ -149,8 +151,9 @@ def read_suite(path: str | Path, what: str = "suite") -> SuiteFile:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what} file not found: {path}")
+    raw = path.read_bytes()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = (
             f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -165,20 +168,12 @@ def read_suite(path: str | Path, what: str = "suite") -> SuiteFile:
             raise DataError(f"{path}: questions[{i}] must be an object (got {type(item).__name__})")
     header = {k: str(data.get(k) or "") for k in ("name", "version", "description")}
     header["name"] = header["name"] or path.stem
-    return SuiteFile(path, header, data["questions"])
+    return SuiteFile(path, header, data["questions"], hashlib.sha256(raw).hexdigest())
 
 
-def is_grounded_suite(path: str | Path) -> bool:
-    """True when a suite file's questions are troubleshoot requests; False for support suites and bad files."""
-    try:
-        return read_suite(path).grounded
-    except DataError:
-        return False
-
-
-def load_suite(path: str | Path) -> Suite:
-    """Read and validate a support suite; errors name the file, the question id and the field."""
-    raw = read_suite(path)
+def load_suite(path: str | Path | SuiteFile) -> Suite:
+    """Read (unless given read) and validate a support suite; errors name the file, the question id and field."""
+    raw = path if isinstance(path, SuiteFile) else read_suite(path)
     if not raw.items:
         raise DataError(f"{raw.path}: field 'questions' is empty")
     seen: set[str] = set()

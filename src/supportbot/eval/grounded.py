@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.core.errors import DataError
-from supportbot.core.suites import read_suite
+from supportbot.core.suites import SuiteFile, read_suite
 from supportbot.eval.runner import Answerer, append_answers
 from supportbot.eval.textmetrics import percentile
 from supportbot.grounded.contract import TroubleshootRequest
@@ -47,9 +47,9 @@ class GroundedQuestion:
     tags: dict[str, str]
 
 
-def load_grounded_suite(path: str | Path) -> tuple[dict[str, Any], list[GroundedQuestion]]:
+def load_grounded_suite(path: str | Path | SuiteFile) -> tuple[dict[str, Any], list[GroundedQuestion]]:
     """The suite's header (name, version, description) and questions; errors name the id and field."""
-    raw = read_suite(path)
+    raw = path if isinstance(path, SuiteFile) else read_suite(path)
     path = raw.path
     out, seen = [], set()
     for i, q in enumerate(raw.items):

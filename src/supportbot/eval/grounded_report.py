@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from supportbot.eval.grounded import GroundedQuestion
-from supportbot.eval.report import fmt as _fmt
-from supportbot.eval.report import md_table as _table
-from supportbot.eval.report import print_table
+from supportbot.eval.report import fmt, md_table, print_table
 
 SUMMARY = (
     ("JSON correct after enforcement", "json_correct", "pct"),
@@ -34,7 +32,7 @@ def summary_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the summary table (one column per model)."""
     labels = [m for m in ("tuned", "base") if m in metrics["overall"]]
     rows = [
-        [title, *(_fmt(metrics["overall"][m].get(key), kind) for m in labels)] for title, key, kind in SUMMARY
+        [title, *(fmt(metrics["overall"][m].get(key), kind) for m in labels)] for title, key, kind in SUMMARY
     ]
     return ["metric", *labels], rows
 
@@ -66,12 +64,12 @@ def write_grounded_report(
             [
                 v,
                 str(block[labels[0]]["n"]),
-                *(_fmt(block[m][key], "pct") for _, key in cols for m in labels),
-                *(_fmt(block[m]["latency_p50_s"], "f2") for m in labels),
+                *(fmt(block[m][key], "pct") for _, key in cols for m in labels),
+                *(fmt(block[m]["latency_p50_s"], "f2") for m in labels),
             ]
             for v, block in values.items()
         ]
-        slice_md.append(f"### by {tag}\n\n" + _table(head, body))
+        slice_md.append(f"### by {tag}\n\n" + md_table(head, body))
     failures = []
     for m in labels:
         bad = [q for q in questions if q.id in answers[m] and not answers[m][q.id]["valid"]][
@@ -92,17 +90,17 @@ def write_grounded_report(
         f"`{metrics['retrieval']['index_dir']}` (kb_hash {metrics['retrieval']['kb_hash']}). "
         + ", ".join(f"{k}: `{v['spec']}` ({v['kind']}, {v['device']})" for k, v in metrics["models"].items()),
         "## Summary",
-        _table(header, rows),
+        md_table(header, rows),
         "JSON correct = a schema-valid response whose citations are all among the retrieved chunks came back "
         "after at most one repair retry (what /v1/troubleshoot returns instead of a 502). Citation "
         "hallucination counts cited ids not among the chunks given to the model, over the citations of the "
         "model's final schema-valid output; precision counts cited chunks of a gold article.",
         "## Training (from the run directory)",
-        _table(["field", "value"], [[k, str(v)] for k, v in training.items()])
+        md_table(["field", "value"], [[k, str(v)] for k, v in training.items()])
         if training
         else "_The tuned model is not a run directory; no training time or cost recorded._",
         "## Timing",
-        _table(["stage", "seconds"], [[k, str(v)] for k, v in (metrics.get("timing") or {}).items()]),
+        md_table(["stage", "seconds"], [[k, str(v)] for k, v in (metrics.get("timing") or {}).items()]),
         "## Slices",
         "\n\n".join(slice_md),
         "## Invalid answers (examples)",

@@ -12,6 +12,7 @@ from typing import Any
 
 from supportbot.core.errors import ConfigError
 from supportbot.core.spec import is_endpoint, parse_spec
+from supportbot.core.suites import SuiteFile
 from supportbot.eval.runner import (
     Answerer,
     answer_suite,
@@ -39,16 +40,6 @@ class EvalRequest:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:48] or "model"
-
-
-def adapter_of(spec: str) -> Path | None:
-    """The PEFT adapter dir behind a run, adapter or registry spec, else None."""
-    return parse_spec(spec).adapter
-
-
-def model_fingerprint(spec: str, model_name: str | None = None) -> str:
-    """Identity of a model for resumption: adapter weights hash, endpoint URL + name, or the spec."""
-    return parse_spec(spec).fingerprint(model_name)
 
 
 def default_base(model: str) -> str | None:
@@ -133,7 +124,7 @@ def finished_answerer(label: str, spec: str, rows: dict[tuple[str, str], dict[st
 
     device = next((r.get("device", "cpu") for (lbl, _), r in rows.items() if lbl == label), "cpu")
     kind = "endpoint" if is_endpoint(spec) else "local"
-    adapter = adapter_of(spec) if kind == "local" and label == "tuned" else None
+    adapter = parse_spec(spec).adapter if kind == "local" and label == "tuned" else None
     info = {"name": spec, "adapter": str(adapter) if adapter else None, "resumed": True}
     return Answerer(label, spec, kind, device, refuse, info=info)
 
@@ -175,7 +166,7 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
     from supportbot.core.suites import read_suite
 
     ecfg = cfg.eval
-    grounded = read_suite(ecfg.suite).grounded  # a missing or malformed suite fails here, named
+    suite = read_suite(ecfg.suite)  # read once; a missing or malformed suite fails here, named
     if ecfg.threads:
         import torch
 
@@ -184,15 +175,15 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
     gen = cfg.generation
     manifest = {
         "model": req.model,
-        "model_fingerprint": model_fingerprint(req.model, req.model_name),
+        "model_fingerprint": parse_spec(req.model).fingerprint(req.model_name),
         "base": base,
-        "base_fingerprint": model_fingerprint(base, req.base_model_name) if base else None,
-        "suite_sha256": hashlib.sha256(Path(ecfg.suite).read_bytes()).hexdigest(),
+        "base_fingerprint": parse_spec(base).fingerprint(req.base_model_name) if base else None,
+        "suite_sha256": suite.sha256,
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
-    run = _run_grounded if grounded else _run_support
-    return run(cfg, req, base, manifest)
+    run = _run_grounded if suite.grounded else _run_support
+    return run(cfg, req, base, suite, manifest)
 
 
 @dataclass
@@ -230,7 +221,7 @@ def _open_and_answer(
 
 
 def _run_support(
-    cfg: Any, req: EvalRequest, base: str | None, manifest: dict[str, Any]
+    cfg: Any, req: EvalRequest, base: str | None, raw: SuiteFile, manifest: dict[str, Any]
 ) -> tuple[Path, dict[str, Any]]:
     from supportbot.core.suites import check_kb_ids, load_kb, load_suite
     from supportbot.eval.report import write_outputs
@@ -239,7 +230,7 @@ def _run_support(
     ecfg = cfg.eval
     if ecfg.judge == "llm" and not (req.judge_model or ecfg.llm_judge.model):
         raise ConfigError("--judge llm needs a judge model: --judge-model <name|dir|http://host/v1>")
-    suite = load_suite(ecfg.suite)
+    suite = load_suite(raw)
     kb = load_kb(ecfg.kb_dir)
     check_kb_ids(suite, kb)
     questions = suite.questions[: ecfg.limit] if ecfg.limit else suite.questions
@@ -281,7 +272,7 @@ def _run_support(
 
 
 def _run_grounded(
-    cfg: Any, req: EvalRequest, base: str | None, manifest: dict[str, Any]
+    cfg: Any, req: EvalRequest, base: str | None, raw: SuiteFile, manifest: dict[str, Any]
 ) -> tuple[Path, dict[str, Any]]:
     """Troubleshoot requests answered as /v1/troubleshoot answers them (serve's troubleshoot settings)."""
     from supportbot.eval.grounded import aggregate_grounded, answer_grounded, load_grounded_suite
@@ -292,7 +283,7 @@ def _run_grounded(
 
     ecfg, rcfg = cfg.eval, cfg.retrieval
     ts = troubleshoot_settings(cfg.serve.troubleshoot, rcfg)  # exactly what /v1/troubleshoot answers with
-    header, questions = load_grounded_suite(ecfg.suite)
+    header, questions = load_grounded_suite(raw)
     questions = questions[: ecfg.limit] if ecfg.limit else questions
     index, how = open_index(ts.index_dir, ts.kb_dir, build=True, cfg=rcfg)
     k, budget = ts.k, ecfg.max_new_tokens or ts.max_new_tokens
@@ -411,7 +402,7 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
     import shutil
 
     from supportbot.core.errors import DataError
-    from supportbot.core.suites import check_kb_ids, load_kb, load_suite
+    from supportbot.core.suites import check_kb_ids, load_kb, load_suite, read_suite
     from supportbot.eval.report import write_outputs
     from supportbot.eval.scoring import judge_and_measure
 
@@ -421,7 +412,8 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
             raise DataError(f"--rejudge {src}: no {name} there (not a finished results dir)")
     old = json.loads((src / "metrics.json").read_text(encoding="utf-8"))
     ecfg = cfg.eval
-    suite = load_suite(old.get("suite", {}).get("path") or ecfg.suite)
+    raw = read_suite(old.get("suite", {}).get("path") or ecfg.suite)
+    suite = load_suite(raw)
     kb = load_kb(ecfg.kb_dir)
     check_kb_ids(suite, kb)
     rows = read_answers(src / "answers.jsonl")
@@ -442,7 +434,6 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
     )
     metrics = judge_and_measure(cfg, req, suite, questions, kb, answerers, answers, out_dir)
     metrics["models"] = old["models"]
-    suite_sha = hashlib.sha256(Path(suite.path).read_bytes()).hexdigest()
     metrics.update(
         eval_id=out_dir.name,
         out_dir=str(out_dir),
@@ -452,7 +443,7 @@ def rejudge(cfg: Any, src: str | Path, out: str | None = None) -> tuple[Path, di
         manifest=old.get("manifest", {}),
         rejudged_from={
             "results_dir": str(src),
-            "suite_changed": suite_sha != old.get("manifest", {}).get("suite_sha256"),
+            "suite_changed": raw.sha256 != old.get("manifest", {}).get("suite_sha256"),
         },
     )
     if old.get("training_overlap") is not None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from supportbot.core.artifacts import adapter_context
 from supportbot.core.sentences import split_sentences
+from supportbot.core.spec import parse_spec
 from supportbot.retrieval.config import ContextConfig
 
 # An answer sentence this similar to a KB sentence restates it (MiniLM cosine; paraphrases score ~0.6-0.9).
@@ -164,5 +165,6 @@ def trained_context(spec: str | None) -> ContextConfig | None:
 
     Eval, chat and serve all prompt a tuned model the way it was trained through this one lookup.
     """
-    trained = adapter_context(spec) if spec else None
+    adapter = parse_spec(spec).adapter if spec else None
+    trained = adapter_context(adapter) if adapter is not None else None
     return ContextConfig.model_validate(trained) if trained is not None else None

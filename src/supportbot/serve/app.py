@@ -72,7 +72,6 @@ def create_app(
         "Send `Authorization: Bearer <key>` on every route except /healthz and /readyz.",
         lifespan=lifespan,
     )
-    app.state.service = svc
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:

@@ -27,9 +27,7 @@ class Job:
     seed: int
     stop: list[str] = field(default_factory=list)
     adapter: str | None = None  # public adapter name; None = base
-    guide: Callable[[], Any] | None = (
-        None  # guided decoding: makes this row's constraint (grounded/guided.py)
-    )
+    guide: Callable[[], Any] | None = None  # guided decoding: makes the row's constraint (grounded/guided.py)
     stream: bool = False
     deadline: float = math.inf  # time.monotonic() after which generation stops (set when scheduled)
     started: bool = False  # set by the worker when it takes the job off the queue

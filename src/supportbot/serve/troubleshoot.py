@@ -22,6 +22,7 @@ from supportbot.core.generation import Generation
 from supportbot.grounded.contract import TroubleshootRequest, TroubleshootResponse
 from supportbot.grounded.enforce import GroundedOutputError, agenerate_valid
 from supportbot.grounded.prompt import build_grounded_messages, retrieval_query
+from supportbot.serve import limits
 from supportbot.serve.engine import DisconnectCheck, Params
 from supportbot.serve.errors import InvalidModelOutput
 
@@ -121,9 +122,8 @@ class Troubleshooter:
         s = troubleshoot_settings(root_cfg.serve.troubleshoot, root_cfg.retrieval)
         index, how = open_index(s.index_dir, s.kb_dir, build=s.build_index, cfg=root_cfg.retrieval)
         if index.cfg.dense_weight > 0:
-            _ = (
-                index.embedder.model
-            )  # load the query encoder now: ready means ready, a missing model fails here
+            # load the query encoder now: ready means ready, and a missing model fails here
+            _ = index.embedder.model
         m = index.manifest
         log.info(
             "troubleshoot: %s index %s (%s articles, %s chunks, kb_hash %s), k=%d",
@@ -169,8 +169,6 @@ class Troubleshooter:
     ) -> JSONResponse:
         """The whole of POST /v1/troubleshoot: guardrails, retrieval, limits, enforced generation, redaction,
         metrics and the request log; an answer still invalid after the retries is a 502."""
-        from supportbot.serve import limits
-
         engine, metrics = svc.engine, svc.metrics
         public, adapter = engine.resolve(model)
         refusal = svc.guard.check_input([req.query] if req.query else [])  # before retrieval

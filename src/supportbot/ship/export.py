@@ -115,7 +115,7 @@ def _write_version(
     lm.tokenizer.save_pretrained(target)
     lm.model.generation_config.save_pretrained(target)
     meta: dict[str, Any] = {"base_model": entry.base_model, "version": entry.version}
-    trained_context = adapter_context(str(adapter_dir))
+    trained_context = adapter_context(adapter_dir)
     if trained_context is not None:  # eval and chat prompt the exported adapter the way it was trained
         meta["context"] = trained_context
     (target / ADAPTER_META).write_text(json.dumps(meta) + "\n")

@@ -636,13 +636,12 @@ def _inherit_context(cfg: Any) -> str | None:
     t = cfg.train
     if t.context is not None or not t.init_adapter:
         return None
-    from supportbot.core.artifacts import adapter_context
-    from supportbot.retrieval.config import ContextConfig
+    from supportbot.retrieval.context import trained_context
 
-    trained = adapter_context(t.init_adapter)
+    trained = trained_context(t.init_adapter)
     if trained is None:
         return None
-    t.context = ContextConfig.model_validate(trained)
+    t.context = trained
     return f"index {t.context.index_dir}, k={t.context.k}"
 
 

@@ -54,9 +54,8 @@ def router(svc: Service) -> APIRouter:
             name, why = unsupported
             raise BadRequest(f"{name}: {why}", param=name, code="unsupported_field")
         limits.check_messages(req.messages, svc.cfg.limits, "messages")
-        refusal = svc.guard.check_input(
-            [m.text() for m in req.messages if m.role == "user"]
-        )  # before retrieval
+        # guardrails before retrieval: a refused request costs no search
+        refusal = svc.guard.check_input([m.text() for m in req.messages if m.role == "user"])
         messages = _chat_messages(req, svc.gen.system_prompt)
         if refusal is None and svc.retriever is not None and messages[-1]["role"] == "user":
             messages[-1]["content"], _ = await svc.with_context(messages[-1]["content"])
