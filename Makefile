@@ -11,7 +11,7 @@ CONSTRAINTS ?= constraints-cpu.txt
 STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: venv setup quickstart test test-all lint format bench clean browser
+.PHONY: venv setup setup-llamacpp quickstart test test-all lint format bench clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt constraints-cpu.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,40 @@ venv: $(STAMP)
 # Converts the embedded GGUF into the safetensors cache once, so later loads take seconds.
 setup: venv
 	$(SB) models --warm
+
+# The llamacpp backend and GGUF export (optional: `make setup` stays under its time): llama-cpp-python built
+# once from its PyPI sdist into a cached wheel (4.3 min on 2 cores: only the llama library, no llava/tools/
+# examples/tests), and llama.cpp's converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, conversion/,
+# gguf-py/) taken from the same sdist into the venv, so converting and exporting need no network later.
+LLAMACPP_VERSION := 0.3.36
+LLAMACPP_CACHE ?= $(HOME)/.cache/supportbot/llama-cpp-python
+LLAMACPP_SDIST := $(LLAMACPP_CACHE)/llama_cpp_python-$(LLAMACPP_VERSION).tar.gz
+LLAMACPP_STAMP := $(VENV)/.llamacpp-$(LLAMACPP_VERSION)
+LLAMACPP_TOOLS := $(VENV)/share/supportbot/llama.cpp
+LLAMACPP_VENDOR := llama_cpp_python-$(LLAMACPP_VERSION)/vendor/llama.cpp
+LLAMACPP_CMAKE := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+
+$(LLAMACPP_SDIST):
+	mkdir -p $(LLAMACPP_CACHE)
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+		llama-cpp-python==$(LLAMACPP_VERSION) -d $(LLAMACPP_CACHE)
+
+$(LLAMACPP_STAMP): $(LLAMACPP_SDIST) | $(STAMP)
+	@set -e; wheel=$$(ls $(LLAMACPP_CACHE)/wheels/llama_cpp_python-$(LLAMACPP_VERSION)-*.whl 2>/dev/null | head -n 1); \
+	if [ -z "$$wheel" ]; then \
+		echo "building llama-cpp-python $(LLAMACPP_VERSION) (about 4 min on 2 cores; cached in $(LLAMACPP_CACHE)/wheels)"; \
+		CMAKE_ARGS="$(LLAMACPP_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+			$(PY) -m pip wheel -q --disable-pip-version-check --no-deps -w $(LLAMACPP_CACHE)/wheels $(LLAMACPP_SDIST); \
+		wheel=$$(ls $(LLAMACPP_CACHE)/wheels/llama_cpp_python-$(LLAMACPP_VERSION)-*.whl | head -n 1); \
+	fi; \
+	$(PIP) --no-deps "$$wheel" diskcache==5.6.3
+	rm -rf $(LLAMACPP_TOOLS) && mkdir -p $(LLAMACPP_TOOLS)
+	tar -xzf $(LLAMACPP_SDIST) -C $(LLAMACPP_TOOLS) --strip-components=3 \
+		$(LLAMACPP_VENDOR)/convert_hf_to_gguf.py $(LLAMACPP_VENDOR)/convert_lora_to_gguf.py \
+		$(LLAMACPP_VENDOR)/conversion $(LLAMACPP_VENDOR)/gguf-py $(LLAMACPP_VENDOR)/LICENSE
+	touch $@
+
+setup-llamacpp: setup $(LLAMACPP_STAMP)
 
 # The main job on the embedded default, end to end, once set up:
 #   prepare the shipped data (once; redone only when data/sample/raw, its config or the suite change)

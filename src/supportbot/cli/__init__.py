@@ -74,18 +74,29 @@ def chat(
     ] = None,
     model: Annotated[str | None, typer.Option(help="Registry name, HF id, local dir or run dir.")] = None,
     adapter: Annotated[str | None, typer.Option(help="LoRA adapter or run dir applied on the model.")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", help="hf or llamacpp (model.backend; GGUF type: model.gguf.type)."),
+    ] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
     """Chat with a model in the terminal (streams tokens)."""
+    from supportbot.core.config import apply_flags
     from supportbot.core.models import load_model
     from supportbot.serve.chat import run_chat
 
     cfg = _load(config, set_)
+    cfg.model = apply_flags(cfg.model, {"backend": backend}, {"backend": "backend"})
     name = model or cfg.model.name
     with console.status(f"loading {name}…"):
         lm = load_model(
-            name, adapter=adapter or cfg.model.adapter, dtype=cfg.model.dtype, device=cfg.model.device
+            name,
+            adapter=adapter or cfg.model.adapter,
+            dtype=cfg.model.dtype,
+            device=cfg.model.device,
+            backend=cfg.model.backend,
+            gguf=cfg.model.gguf,
         )
     console.print(f"[dim]loaded {name} in {lm.load_seconds:.1f}s[/dim]", highlight=False)
     run_chat(lm, cfg.generation, question, _trained_context_retriever(adapter or cfg.model.adapter or name))
@@ -123,8 +134,20 @@ def export(
     name: Annotated[str, typer.Option(help="Registry name of this adapter.")] = "supportbot",
     merge: Annotated[bool, typer.Option(help="Also write a merged full model (no PEFT needed).")] = False,
     gguf: Annotated[
-        bool, typer.Option(help="Also convert the merged model to GGUF (needs llama.cpp).")
+        bool,
+        typer.Option(
+            help="Also write gguf/: the base GGUF + the adapter as a GGUF LoRA (with --merge: one merged GGUF) "
+            "and an Ollama Modelfile (needs `make setup-llamacpp`)."
+        ),
     ] = False,
+    gguf_type: Annotated[
+        str | None,
+        typer.Option(
+            "--gguf-type",
+            help="GGUF type of the base or merged model: f32, f16, bf16, q8_0, q4_0, q4_k_m, ... "
+            "(default: the shipped GGUF for smollm2-135m, else f16).",
+        ),
+    ] = None,
     keep_last: Annotated[int | None, typer.Option(help="Keep only the newest N versions.")] = None,
     results: Annotated[
         Path, typer.Option("--results", help="Where `supportbot eval` wrote results (for the model card).")
@@ -134,7 +157,15 @@ def export(
     from supportbot.ship.export import export_run
 
     entry = export_run(
-        run, version, to, name=name, merge=merge, gguf=gguf, keep_last=keep_last, results_root=results
+        run,
+        version,
+        to,
+        name=name,
+        merge=merge,
+        gguf=gguf,
+        keep_last=keep_last,
+        results_root=results,
+        gguf_type=gguf_type,
     )
     root = to or Path("registry")
     console.print(

@@ -69,6 +69,13 @@ def eval_command(
         bool, typer.Option("--fresh", help="Discard earlier answers in the results dir.")
     ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide progress bars.")] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="Runtime of local models: hf or llamacpp (model.backend; GGUF type: model.gguf.type).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -88,6 +95,7 @@ def eval_command(
 
     cfg = load_config(config, list(set_ or []))
     cfg.eval = apply_flags(cfg.eval, {"suite": suite, "judge": judge, "limit": limit})
+    cfg.model = apply_flags(cfg.model, {"backend": backend}, {"backend": "backend"})
     console = Console()
     if rejudge is not None:
         from supportbot.eval.pipeline import rejudge as rejudge_results

@@ -32,7 +32,9 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
-    backend: Annotated[str | None, typer.Option(help="hf (transformers) or vllm (GPU).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="hf (transformers), llamacpp (GGUF, CPU) or vllm (GPU).")
+    ] = None,
     batching: Annotated[
         bool | None, typer.Option("--batching/--no-batching", help="Dynamic micro-batching.")
     ] = None,

@@ -22,6 +22,23 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, protected_namespaces=())
 
 
+class GgufConfig(StrictModel):
+    """The llama.cpp backend: which GGUF of the base to run, and the context it decodes in."""
+
+    type: Literal[
+        "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q5_k_m", "q6_k", "embedded"
+    ] = Field(
+        "f32",
+        description="GGUF type of the base, converted once from the model and cached; 'embedded' runs the "
+        "Q4_1 GGUF shipped for smollm2-135m as it is. Adapters always run as f32 GGUF LoRAs.",
+    )
+    n_ctx: int = Field(
+        16384, ge=256, description="Tokens of KV cache shared by all sequences of a batch (prompt + answer)."
+    )
+    n_seq: int = Field(16, ge=1, le=256, description="Most sequences decoded together.")
+    threads: int = Field(0, ge=0, description="CPU threads; 0 = every CPU this process may use.")
+
+
 class ModelConfig(StrictModel):
     """Which base model to load and how."""
 
@@ -29,6 +46,12 @@ class ModelConfig(StrictModel):
     adapter: str | None = Field(None, description="Optional LoRA adapter dir (or run dir) applied on top.")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    backend: Literal["hf", "llamacpp"] = Field(
+        "hf",
+        description="Runtime of eval and chat: hf (transformers + PEFT) or llamacpp (GGUF base + GGUF LoRA "
+        "through llama-cpp-python; `make setup-llamacpp`). serve has its own serve.backend.",
+    )
+    gguf: GgufConfig = Field(default_factory=GgufConfig)
 
 
 class GenerationConfig(StrictModel):

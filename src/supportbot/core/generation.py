@@ -174,6 +174,8 @@ def decode(
     """
     if on_text is not None and len(rows) != 1:
         raise ValueError("streaming decodes one row at a time")
+    if getattr(lm.model, "backend", None) == "llamacpp":
+        return _decode_llamacpp(lm, rows, cfg, on_text)
     if cfg.temperature > 0:
         torch.manual_seed(cfg.seed)
     started = time.perf_counter()
@@ -214,6 +216,70 @@ def decode(
         finish = "stop" if (cut is not None or hit) else "length"
         deadline_cut = row_stop is not None and row_stop.deadline_hit[i] and finish == "length"
         results.append(Generation(text, int(mask.sum()), tokens_out, latency, finish, deadline_cut))
+    return results
+
+
+def _decode_llamacpp(
+    lm: LoadedModel, rows: list[Row], cfg: GenerationConfig, on_text: Callable[[str], None] | None
+) -> list[Generation]:
+    """`decode` on the llama.cpp runtime (core/llamacpp.py): same prompts, processors, stops and results."""
+    from supportbot.core.llamacpp import logits_processors
+
+    tok = lm.tokenizer
+    started = time.perf_counter()
+    texts = [tok.apply_chat_template(r.messages, tokenize=False, add_generation_prompt=True) for r in rows]
+    prompts = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    budgets = [r.max_new_tokens or cfg.max_new_tokens for r in rows]
+    stops = set(stop_token_ids(tok))
+    procs = logits_processors(cfg)
+    sampler = torch.Generator().manual_seed(cfg.seed)
+    eos_hit, deadline_hit = [False] * len(rows), [False] * len(rows)
+    sent = [""]  # streamed text so far (one row)
+
+    def pick(i: int, ids: list[int], logits: Any) -> int:
+        input_ids = torch.tensor([ids])
+        scores = procs(input_ids, torch.from_numpy(logits).unsqueeze(0))
+        if rows[i].constraint is not None:
+            scores = RowConstraints([rows[i].constraint], len(prompts[i]))(input_ids, scores)
+        if cfg.temperature > 0:
+            return int(torch.multinomial(torch.softmax(scores[0], -1), 1, generator=sampler))
+        return int(scores[0].argmax())
+
+    def keep_going(i: int, new: list[int]) -> bool:
+        if new[-1] in stops:
+            eos_hit[i] = True
+            return False
+        if on_text is not None:
+            text = tok.decode(new, skip_special_tokens=True)
+            if len(text) > len(sent[0]) and not text.endswith("\ufffd"):  # no half UTF-8 characters
+                on_text(text[len(sent[0]) :])
+                sent[0] = text
+        elif rows[i].stop and apply_stop(tok.decode(new, skip_special_tokens=True), rows[i].stop)[1]:
+            return False  # the text will be cut there: no need to generate on
+        verdict = rows[i].should_stop() if rows[i].should_stop is not None else None
+        deadline_hit[i] = verdict == DEADLINE
+        return verdict is None
+
+    generated = lm.model.run(prompts, budgets, pick, keep_going)
+    latency = time.perf_counter() - started
+    results = []
+    for i, (row, new) in enumerate(zip(rows, generated, strict=True)):
+        kept = new[:-1] if eos_hit[i] else new
+        tokens_out = len(kept) + eos_hit[i]
+        text, hit = "", False
+        if on_text is None:
+            text = tok.decode(kept, skip_special_tokens=True).strip()
+            text, hit = apply_stop(text, row.stop)
+            if hit:
+                text = text.strip()
+                tokens_out = len(tok.encode(text, add_special_tokens=False))
+        else:
+            rest = tok.decode(kept, skip_special_tokens=True)[len(sent[0]) :]
+            if rest:
+                on_text(rest)
+        finish = "stop" if (eos_hit[i] or hit) else "length"
+        deadline_cut = deadline_hit[i] and finish == "length"
+        results.append(Generation(text, len(prompts[i]), tokens_out, latency, finish, deadline_cut))
     return results
 
 

@@ -171,6 +171,8 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         import torch
 
         torch.set_num_threads(ecfg.threads)
+        if cfg.model.gguf.threads == 0:
+            cfg.model.gguf.threads = ecfg.threads
     base = default_base(req.model) if req.base is None else (None if req.base.lower() == "none" else req.base)
     gen = cfg.generation
     manifest = {
@@ -182,6 +184,8 @@ def run_eval(cfg: Any, req: EvalRequest) -> tuple[Path, dict[str, Any]]:
         "generation": gen.model_dump(mode="json"),
         "max_new_tokens": ecfg.max_new_tokens or gen.max_new_tokens,
     }
+    if cfg.model.backend != "hf":  # (absent for hf, so earlier results dirs keep their ids)
+        manifest["backend"] = {"name": cfg.model.backend, "gguf_type": cfg.model.gguf.type}
     run = _run_grounded if suite.grounded else _run_support
     return run(cfg, req, base, suite, manifest)
 

@@ -195,7 +195,9 @@ def make_answerer(
         return local_answerer(label, spec, reuse, adapter_off=True)
     from supportbot.core.models import load_model
 
-    lm = load_model(spec, dtype=cfg.model.dtype, device=cfg.model.device)
+    lm = load_model(
+        spec, dtype=cfg.model.dtype, device=cfg.model.device, backend=cfg.model.backend, gguf=cfg.model.gguf
+    )
     return local_answerer(label, spec, lm)
 
 

@@ -15,6 +15,28 @@ from supportbot.core.spec import parse_spec
 log = logging.getLogger("supportbot.serve")
 
 
+def resolve_adapter(name: str, source: str, base: str) -> Path:
+    """The adapter dir of a source (adapter, run or checkpoint dir, registry spec), warning on a base mismatch."""
+    try:
+        adapter_dir = parse_spec(source).adapter
+    except (OSError, ValueError):  # e.g. a NUL byte in the path
+        adapter_dir = None
+    if adapter_dir is None:
+        raise ModelNotFoundError(f"adapter {name!r}: not an adapter or run directory: {source}")
+    try:
+        trained_on = adapter_base_model(adapter_dir)
+    except (OSError, KeyError, ValueError):
+        trained_on = None
+    if trained_on and trained_on != base:
+        log.warning("adapter %s was trained on %s but the base is %s", name, trained_on, base)
+    return Path(adapter_dir)
+
+
+def adapter_set(lm: LoadedModel) -> AdapterSet | GgufAdapterSet:
+    """The adapter set that fits the runtime of `lm`."""
+    return GgufAdapterSet(lm) if getattr(lm.model, "backend", None) == "llamacpp" else AdapterSet(lm)
+
+
 class AdapterSet:
     """Public adapter names mapped onto PEFT adapters of one base model; `None` means the bare base."""
 
@@ -34,18 +56,7 @@ class AdapterSet:
         """Load (or replace) adapter `name` from an adapter dir or run dir; returns the resolved dir."""
         from peft import PeftModel
 
-        try:
-            adapter_dir = parse_spec(source).adapter
-        except (OSError, ValueError):  # e.g. a NUL byte in the path
-            adapter_dir = None
-        if adapter_dir is None:
-            raise ModelNotFoundError(f"adapter {name!r}: not an adapter or run directory: {source}")
-        try:
-            trained_on = adapter_base_model(adapter_dir)
-        except (OSError, KeyError, ValueError):
-            trained_on = None
-        if trained_on and trained_on != self.lm.name:
-            log.warning("adapter %s was trained on %s but the base is %s", name, trained_on, self.lm.name)
+        adapter_dir = resolve_adapter(name, source, self.lm.name)
         internal = f"adapter{self._counter}"
         self._counter += 1
         try:
@@ -89,4 +100,43 @@ class AdapterSet:
                 yield
         else:
             self.peft.set_adapter(self._internal[name])
+            yield
+
+
+class GgufAdapterSet:
+    """The same interface over the llama.cpp runtime: each adapter converted to a GGUF LoRA (cached by sha256)
+    and loaded onto the one GGUF model; `use` switches the context's adapter between batches."""
+
+    def __init__(self, lm: LoadedModel) -> None:
+        self.lm = lm
+        self.runtime = lm.model
+        self.sources: dict[str, str] = {}
+        self.dirs: dict[str, str] = {}
+
+    def names(self) -> list[str]:
+        """Loaded adapter names."""
+        return list(self.dirs)
+
+    def load(self, name: str, source: str) -> str:
+        """Convert (once) and load adapter `name`; returns the resolved adapter dir."""
+        from supportbot.core.gguf import lora_gguf
+
+        adapter_dir = resolve_adapter(name, source, self.lm.name)
+        self.runtime.load_adapter(name, lora_gguf(adapter_dir, self.lm.name))
+        self.sources[name] = source
+        self.dirs[name] = str(adapter_dir.resolve())
+        log.info("adapter %s loaded from %s (GGUF LoRA)", name, adapter_dir)
+        return self.dirs[name]
+
+    def remove(self, name: str) -> None:
+        """Unload adapter `name`."""
+        self.runtime.remove_adapter(name)
+        self.sources.pop(name, None)
+        self.dirs.pop(name, None)
+        log.info("adapter %s unloaded", name)
+
+    @contextmanager
+    def use(self, name: str | None) -> Iterator[None]:
+        """Run the body with adapter `name` active (None: the bare base)."""
+        with self.runtime.use_adapter(name):
             yield

@@ -106,7 +106,11 @@ class ServeConfig(StrictModel):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    backend: Literal["hf", "vllm"] = "hf"
+    backend: Literal["hf", "llamacpp", "vllm"] = Field(
+        "hf",
+        description="hf (transformers + PEFT), llamacpp (GGUF base of model.gguf.type + GGUF LoRAs, CPU; "
+        "`make setup-llamacpp`) or vllm (GPU).",
+    )
     api_keys_env: str = Field("SUPPORTBOT_API_KEYS", description="Env var holding comma-separated keys.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (# comments).")
     admin_keys_env: str = Field(

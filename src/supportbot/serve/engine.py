@@ -97,9 +97,8 @@ class StreamHandle:
 
 
 class HFEngine:
-    """transformers backend: base model + PEFT adapters, micro-batched in one worker thread."""
-
-    backend = "hf"
+    """Base model + adapters, micro-batched in one worker thread: transformers + PEFT (serve.backend hf), or the
+    llama.cpp runtime with GGUF LoRAs (llamacpp); the queue, limits and deadlines are the same for both."""
 
     def __init__(
         self,
@@ -109,19 +108,23 @@ class HFEngine:
         adapters: dict[str, str],
         default_model: str | None = None,
     ) -> None:
-        from supportbot.serve.adapters import AdapterSet
+        from supportbot.serve.adapters import adapter_set
 
         self.lm = lm
+        self.backend = getattr(lm.model, "backend", "hf")
         self.base_name = lm.name
         self.gen_cfg = gen_cfg
         self.cfg = cfg
-        self.adapters = AdapterSet(lm)
+        self.adapters = adapter_set(lm)
         for name, source in adapters.items():
             self.adapters.load(name, source)
         self.default_model = cfg.default_model or default_model or self.base_name
         self.resolve(self.default_model)  # a configured default must exist
         self.created = int(time.time())
-        self.context_length = int(getattr(lm.model.config, "max_position_embeddings", 0) or 2048)
+        if self.backend == "llamacpp":
+            self.context_length = int(lm.model.context_length or 2048)
+        else:
+            self.context_length = int(getattr(lm.model.config, "max_position_embeddings", 0) or 2048)
         self._count_tok = copy.deepcopy(lm.tokenizer)  # event-loop-only copy; the worker owns lm.tokenizer
         self._pending: collections.deque[Job] = collections.deque()
         self._cv = threading.Condition()
@@ -136,7 +139,8 @@ class HFEngine:
     def load(cls, model: ModelConfig, gen_cfg: GenerationConfig, cfg: ServeConfig) -> HFEngine:
         """Load the base model named by `model.name` (or a run dir: base + "tuned") and the adapters."""
         base, adapters, default = resolve_models(model, cfg)
-        lm = load_model(base, dtype=model.dtype, device=model.device)
+        backend = "llamacpp" if cfg.backend == "llamacpp" else "hf"
+        lm = load_model(base, dtype=model.dtype, device=model.device, backend=backend, gguf=model.gguf)
         return cls(lm, gen_cfg, cfg, adapters, default)
 
     # -- model names ---------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class Troubleshooter:
         if not self.guided:
             return
         if getattr(engine, "lm", None) is None:
-            raise ConfigError("serve.troubleshoot.guided needs the hf backend (serve.backend: hf)")
+            raise ConfigError("serve.troubleshoot.guided needs the hf or llamacpp backend (serve.backend)")
         self.vocab = Vocab.of(engine.lm.tokenizer)
         longest = sorted((c.chunk_id for c in self.index.chunks), key=len)[-self.k :]
         try:

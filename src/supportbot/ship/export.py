@@ -1,5 +1,6 @@
 """Export a run into the registry: its best adapter, training args and model card (staged, then renamed
-into place under the index lock, sha256 per file), optionally a merged model and a GGUF of it."""
+into place under the index lock, sha256 per file), optionally a merged model, and GGUF files for llama.cpp and
+Ollama: the base plus the adapter as a GGUF LoRA, or (with --merge) one merged GGUF, each with a Modelfile."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ def export_run(
     gguf: bool = False,
     keep_last: int | None = None,
     results_root: str | Path = "results",
+    gguf_type: str | None = None,
 ) -> RegistryEntry:
     """Export a run's best adapter (and optionally a merged model) as a new registry version.
 
@@ -78,7 +79,7 @@ def export_run(
     registry.root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".export-{name}-{version}-", dir=registry.root))
     try:
-        _write_version(staging, entry, adapter_dir, resolved, manifest, merge, gguf)
+        _write_version(staging, entry, adapter_dir, resolved, manifest, merge, gguf, gguf_type)
         entry.extra["sha256"] = sha256_tree(staging)
         with registry.locked():
             final = registry.root / entry.path
@@ -103,6 +104,7 @@ def _write_version(
     manifest: dict[str, Any],
     merge: bool,
     gguf: bool,
+    gguf_type: str | None = None,
 ) -> None:
     """Write the adapter, tokenizer, model card and (optionally) merged weights of a version into `target`."""
     import yaml
@@ -121,12 +123,15 @@ def _write_version(
     (target / ADAPTER_META).write_text(json.dumps(meta) + "\n")
     (target / "training_args.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n")
     (target / "README.md").write_text(model_card(entry, manifest, yaml.safe_dump(resolved, sort_keys=False)))
-    if merge or gguf:
+    if merge:
         merged = target / "merged"
         export_merged(lm, merged)
         entry.merged_path = f"{entry.path}/merged"
-        if gguf:
-            entry.extra["gguf"] = export_gguf(merged).replace(str(target), str(Path(entry.path)))
+    if gguf:
+        written = export_gguf(
+            target, entry.base_model, adapter_dir, lm.tokenizer, merged if merge else None, gguf_type
+        )
+        entry.extra["gguf"] = {k: f"{entry.path}/{v.relative_to(target)}" for k, v in written.items()}
 
 
 def _safe_entries(registry: Registry, name: str) -> list[RegistryEntry]:
@@ -152,19 +157,82 @@ def export_merged(lm: Any, out_dir: Path, max_shard_size: str = "200MB") -> Path
     return out_dir
 
 
-def export_gguf(merged_dir: Path) -> str:
-    """Convert a merged model to GGUF with llama.cpp's converter when it is available."""
-    script = os.environ.get("LLAMA_CPP_CONVERT") or shutil.which("convert_hf_to_gguf.py")
-    if not script:
-        raise RegistryError(
-            "GGUF export needs llama.cpp's convert_hf_to_gguf.py: set LLAMA_CPP_CONVERT to its path "
-            f"(the merged model is already written to {merged_dir})"
-        )
-    out = merged_dir.parent / "model.gguf"
-    proc = subprocess.run(
-        ["python", script, str(merged_dir), "--outfile", str(out)], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise RegistryError(f"GGUF conversion of {merged_dir} failed: {tail[0]}")
-    return str(out)
+def export_gguf(
+    target: Path,
+    base: str,
+    adapter_dir: Path,
+    tokenizer: Any,
+    merged_dir: Path | None = None,
+    gguf_type: str | None = None,
+) -> dict[str, Path]:
+    """Write `target/gguf/`: the base GGUF and the adapter as a GGUF LoRA (llama.cpp's `--lora`, Ollama's
+    ADAPTER), or with a merged model one merged GGUF; plus an Ollama Modelfile. Offline: llama.cpp's own
+    converters from `make setup-llamacpp`. The embedded model's base is its shipped GGUF, as it is."""
+    from supportbot.core.gguf import CONVERTER_TYPES, EMBEDDED, base_gguf, convert_model, lora_gguf, quantize
+
+    out = target / "gguf"
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if merged_dir is not None:
+        kind = gguf_type or "f16"
+        if kind == EMBEDDED:
+            raise RegistryError(
+                "--gguf-type embedded applies to the base of an adapter export, not a merged model"
+            )
+        model = out / f"model-{kind}.gguf"
+        if kind in CONVERTER_TYPES:
+            convert_model(merged_dir, model, kind, base)
+        else:  # a llama.cpp quantisation: from the f32 GGUF
+            full = out / "model-f32.gguf.part"
+            convert_model(merged_dir, full, "f32", base)
+            quantize(full, model, kind)
+            full.unlink()
+        written["model"] = model
+        modelfile = ollama_modelfile(tokenizer, model.name, None)
+    else:
+        kind = gguf_type or (EMBEDDED if base == "smollm2-135m" else "f16")
+        source = base_gguf(base, kind)
+        model = out / ("base-" + (source.name if kind == EMBEDDED else f"{kind}.gguf"))
+        _link_or_copy(source, model)
+        lora = lora_gguf(adapter_dir, base, out / "adapter.gguf")
+        written["base"], written["adapter"] = model, lora
+        modelfile = ollama_modelfile(tokenizer, model.name, lora.name)
+    (out / "Modelfile").write_text(modelfile)
+    written["modelfile"] = out / "Modelfile"
+    return written
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link where the file system allows it (the base GGUF is large and never changes), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def ollama_modelfile(tokenizer: Any, model_file: str, adapter_file: str | None) -> str:
+    """An Ollama Modelfile: FROM the GGUF, ADAPTER the GGUF LoRA, the chat template (ChatML written out; other
+    templates are left to the one inside the GGUF), the end-of-turn stop tokens and greedy decoding."""
+    from supportbot.core.config import DEFAULT_SYSTEM_PROMPT
+
+    lines = ["# ollama create <name> -f Modelfile   (run in this folder)", f"FROM ./{model_file}"]
+    if adapter_file:
+        lines.append(f"ADAPTER ./{adapter_file}")
+    template = getattr(tokenizer, "chat_template", None) or ""
+    if "<|im_start|>" in template:
+        lines += [
+            'TEMPLATE """{{- if .System }}<|im_start|>system',
+            "{{ .System }}<|im_end|>",
+            "{{ end }}{{- range .Messages }}<|im_start|>{{ .Role }}",
+            "{{ .Content }}<|im_end|>",
+            "{{ end }}<|im_start|>assistant",
+            '"""',
+        ]
+    stops = {t for t in (tokenizer.eos_token, "<|im_end|>" if "<|im_end|>" in template else None) if t}
+    lines += [f'PARAMETER stop "{t}"' for t in sorted(stops)]
+    lines += [
+        "PARAMETER temperature 0",
+        "PARAMETER repeat_penalty 1.1",
+        f'SYSTEM """{DEFAULT_SYSTEM_PROMPT}"""',
+    ]
+    return "\n".join(lines) + "\n"
