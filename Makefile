@@ -28,7 +28,7 @@ venv: $(STAMP)
 setup: venv
 	$(SB) models --warm
 
-# The llamacpp backend and GGUF export (optional: `make setup` stays under its time): llama-cpp-python built
+# The llamacpp backend and GGUF export (apart from `make setup`, so quickstart stays under 10 min): llama-cpp-python built
 # once from its PyPI sdist into a cached wheel (4.3 min on 2 cores: only the llama library, no llava/tools/
 # examples/tests), and llama.cpp's converters (convert_hf_to_gguf.py, convert_lora_to_gguf.py, conversion/,
 # gguf-py/) taken from the same sdist into the venv, so converting and exporting need no network later.
@@ -90,7 +90,8 @@ quickstart: setup data/processed/manifest.json
 	echo "  eval vs base    $${results}report.md  (metrics.json, answers.jsonl, slices.png)"; \
 	echo "  next            $(SB) chat --model $$run   (or: serve --model $$run)"
 
-test: setup
+# The tests cover the llamacpp backend and GGUF export too, so they set it up (a cached wheel after the first time).
+test: setup-llamacpp
 	$(PY) -m pytest -q
 
 # The review page's browser test drives Debian's headless chromium through chromium-driver (Selenium); without

@@ -51,6 +51,15 @@ def export_run(
 
     check_version(version)
     check_name(name)
+    if gguf_type is not None:
+        from supportbot.core.gguf import EMBEDDED, GGUF_TYPES
+
+        if gguf_type not in GGUF_TYPES:
+            raise RegistryError(f"--gguf-type {gguf_type!r}: choose one of {', '.join(GGUF_TYPES)}")
+        if not gguf:
+            raise RegistryError("--gguf-type needs --gguf")
+        if merge and gguf_type == EMBEDDED:
+            raise RegistryError("--gguf-type embedded applies to an adapter export's base, not to --merge")
     run_dir = Path(run)
     adapter_dir = resolve_adapter_dir(run_dir)
     if adapter_dir is None:
@@ -175,10 +184,6 @@ def export_gguf(
     written: dict[str, Path] = {}
     if merged_dir is not None:
         kind = gguf_type or "f16"
-        if kind == EMBEDDED:
-            raise RegistryError(
-                "--gguf-type embedded applies to the base of an adapter export, not a merged model"
-            )
         model = out / f"model-{kind}.gguf"
         if kind in CONVERTER_TYPES:
             convert_model(merged_dir, model, kind, base)
