@@ -54,6 +54,8 @@ $(LLAMACPP_STAMP): $(LLAMACPP_SDIST) | $(STAMP)
 		wheel=$$(ls $(LLAMACPP_CACHE)/wheels/llama_cpp_python-$(LLAMACPP_VERSION)-*.whl | head -n 1); \
 	fi; \
 	$(PIP) --no-deps "$$wheel" diskcache==5.6.3
+	# llama-cpp-python's own server (`python -m llama_cpp.server`), the plain baseline of bench/inference.py --mode engines
+	$(PIP) $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) sse-starlette==3.7.1 starlette-context==0.5.1 pydantic-settings==2.16.3
 	rm -rf $(LLAMACPP_TOOLS) && mkdir -p $(LLAMACPP_TOOLS)
 	tar -xzf $(LLAMACPP_SDIST) -C $(LLAMACPP_TOOLS) --strip-components=3 \
 		$(LLAMACPP_VENDOR)/convert_hf_to_gguf.py $(LLAMACPP_VENDOR)/convert_lora_to_gguf.py \

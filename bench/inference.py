@@ -4,6 +4,9 @@
     python bench/inference.py --mode generate --generate-requests 24   # plain model.generate, one at a time
     python bench/inference.py --mode load --requests 200 --concurrency 8   # the issue-6 load test
     python bench/inference.py --mode generate --adapter runs/last      # + the adapter unmerged and merged
+    python bench/inference.py --mode engines --model runs/last         # HF / supportbot hf / supportbot llamacpp /
+                                                                       # llama-cpp-python at concurrency 1/4/8/16
+    python bench/inference.py --mode gguf-types --model runs/last      # the llamacpp runtime on each GGUF type
 
 Modes (all use the support_100 questions in order, greedy decoding and the serve config's generation settings):
   generate  in-process, what a user writes without a server: load the model, then for each question apply the
@@ -13,6 +16,8 @@ Modes (all use the support_100 questions in order, greedy decoding and the serve
             --requests POST /generate at --concurrency; throughput (req/s, tokens/s), p50/p95 latency and the
             served batch sizes. Any lost request or non-200 answer fails the run (exit 1).
   all       both, plus the ratio batched server / one-at-a-time generate (target >= 3x at concurrency 8).
+  engines   four engines with the adapter on, same prompts and client (bench/engines.py); writes
+            bench/results/engines.{json,md}. gguf-types: bench/results/gguf_types.{json,md}.
 
 Sizing (defaults): single-stream decoding of the 135M model on 2 idle CPU cores runs at ~15 tokens/s (it is
 memory-bound: every token reads all 0.5 GB of fp32 weights), so --max-new-tokens 32 (a support answer's first
@@ -38,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
+import engines  # noqa: E402
 
 NAME = "inference"
 TARGET_RATIO = 3.0
@@ -405,7 +411,7 @@ def markdown(report: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the chosen modes and write the results; exit 1 when the load test lost or failed a request."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", choices=["all", "generate", "load"], default="all")
+    ap.add_argument("--mode", choices=["all", "generate", "load", "engines", "gguf-types"], default="all")
     ap.add_argument("--model", default="smollm2-135m", help="Base model spec or a run dir.")
     ap.add_argument("--adapter", help="generate mode: also time this adapter/run dir unmerged and merged.")
     ap.add_argument("--max-new-tokens", type=int, default=32)
@@ -435,7 +441,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--start-timeout", type=float, default=300.0, help="Seconds to wait for /readyz.")
     ap.add_argument("--out", type=Path, default=bl.RESULTS)
     ap.add_argument("--name", default=NAME, help="Results file stem (default: inference).")
+    ap.add_argument(
+        "--levels", type=int, nargs="+", default=[1, 4, 8, 16], help="engines: concurrency levels."
+    )
+    ap.add_argument("--waves", type=int, default=2, help="engines: requests per level = waves x concurrency.")
+    ap.add_argument("--engines", nargs="+", choices=engines.ENGINES, default=list(engines.ENGINES))
+    ap.add_argument("--gguf-type", default="q8_0", help="engines: the base GGUF type of the llama.cpp rows.")
+    ap.add_argument("--types", nargs="+", default=["f32", "f16", "q8_0", "q4_k_m", "embedded"])
+    ap.add_argument("--repetition-penalty", type=float, default=1.1, help="engines: every engine's.")
     args = ap.parse_args(argv)
+    if args.mode in ("engines", "gguf-types"):
+        return engines_main(args)
 
     from supportbot.config import load_config
 
@@ -484,6 +500,57 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"wrote {js}, {md}")
     if report.get("integrity") and not report["integrity"]["ok"]:
         raise SystemExit(f"load test: requests lost or failed: {report['integrity']}")
+    return report
+
+
+def engines_main(args: argparse.Namespace) -> dict[str, Any]:
+    """--mode engines / gguf-types: write bench/results/{engines,gguf_types}.{json,md}."""
+    args.threads = args.threads or engines.default_threads()
+    args.max_new_tokens = args.max_new_tokens if args.max_new_tokens != 32 else 128
+    m = bl.machine()
+    print(f"machine: {bl.machine_line(m)}", flush=True)
+    report: dict[str, Any] = {
+        "benchmark": args.mode,
+        "command": bl.command_line(),
+        "machine": m,
+        "model": args.model,
+        "max_new_tokens": args.max_new_tokens,
+        "threads": args.threads,
+        "repetition_penalty": args.repetition_penalty,
+    }
+    qs = questions(100)
+    if args.mode == "gguf-types":
+        report["types"] = engines.gguf_types(args, qs)
+        lines = engines.types_markdown(report)
+        name = "gguf_types"
+    else:
+        report["gguf_type"], report["waves"] = args.gguf_type, args.waves
+        report["engines"] = engines.run_engines(args, qs)
+        report["engines"]["verdict"] = engines.verdict(report["engines"])
+        lines = engines.markdown(report)
+        name = "engines" if args.name == NAME else args.name
+    report["load_average_after"] = bl.load_average()
+    title = {
+        "engines": "# Engines: HF generate, supportbot (hf, llamacpp) and llama-cpp-python's server, adapter on",
+        "gguf-types": "# The llamacpp runtime on each GGUF type (8 prompts decoded together, adapter on)",
+    }[args.mode]
+    md = "\n".join(
+        [
+            title,
+            "",
+            f"`{report['command']}`",
+            "",
+            f"Machine: {bl.machine_line(m, report['load_average_after'])}",
+            "",
+            f"Model {args.model}, greedy, max_new_tokens {args.max_new_tokens}, repetition penalty "
+            f"{args.repetition_penalty}, support_100 questions.",
+            "",
+            *lines,
+        ]
+    )
+    js, mdp = bl.write_results(args.out, name, report, md)
+    print(md)
+    print(f"wrote {js}, {mdp}")
     return report
 
 

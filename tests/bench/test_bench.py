@@ -209,3 +209,33 @@ def test_gpu_check_dry_run_trains_qlora_and_lora_with_the_8b_recipe_at_tiny_shap
     assert runs["qlora-nf4"]["quantization_bits"] == 4 and runs["lora-bf16"]["quantization_bits"] == 32
     assert all(r["tokens_per_s"] > 0 and r["final_train_loss"] > 0 for r in runs.values())
     assert "torchtune Llama-3.1-8B QLoRA" in (tmp_path / "gpu_check-dry-run.md").read_text()
+
+
+def test_engines_mode_runs_all_four_engines_with_the_adapter_and_writes_the_table(tmp_path):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make setup-llamacpp)")
+    from tests.serve.conftest import make_adapter
+
+    adapter = make_adapter(tmp_path / "adapter", 3)
+    bench = load_bench("inference")
+    args = [
+        "--mode",
+        "engines",
+        "--model",
+        str(adapter),
+        "--levels",
+        "1",
+        "2",
+        "--waves",
+        "1",
+        "--single",
+        "1",
+    ]
+    args += ["--max-new-tokens", "4", "--gguf-type", "f32", "--threads", "1", "--out", str(tmp_path)]
+    report = bench.main(args)
+    engines = report["engines"]["engines"]
+    assert list(engines) == ["hf_generate", "supportbot_hf", "supportbot_llamacpp", "llama_cpp_python"]
+    for name, row in engines.items():
+        assert row["levels"]["2"]["requests"] == 2 and row["levels"]["2"]["tokens_out"] > 0, name
+        assert row["peak_rss_mb"] > 0, name
+    assert report["engines"]["verdict"] is None  # no concurrency-8 level was run
+    assert "llama-cpp-python server" in (tmp_path / "engines.md").read_text()
