@@ -55,7 +55,10 @@ def local_answerer(label: str, spec: str, lm: Any, adapter_off: bool = False) ->
 
     context = lm.model.disable_adapter if adapter_off else contextlib.nullcontext
     info = {"name": lm.name, "adapter": None if adapter_off else lm.adapter, "load_seconds": lm.load_seconds}
-    return Answerer(label, spec, "local", str(lm.device.type), fn, context, info, lm)
+    device = str(lm.device.type)
+    if "gguf" in lm.extra:  # the llama.cpp runtime: say which GGUF answered
+        device += f", llama.cpp {Path(lm.extra['gguf']).name}"
+    return Answerer(label, spec, "local", device, fn, context, info, lm)
 
 
 def endpoint_answerer(label: str, client: Any) -> Answerer:
