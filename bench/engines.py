@@ -383,12 +383,12 @@ def gguf_types(args: Any, questions: list[str]) -> dict[str, Any]:
     """Aggregate decode tok/s of 8 prompts decoded together on each GGUF type, the adapter on."""
     from supportbot.core.config import GenerationConfig, GgufConfig
     from supportbot.core.generation import Row, decode
-    from supportbot.core.models import load_model
+    from supportbot.core.llamacpp import load_llamacpp_model
 
     cfg = GenerationConfig(max_new_tokens=args.max_new_tokens, repetition_penalty=args.repetition_penalty)
     rows_of = {}
     for kind in args.types:
-        lm = load_model(args.model, backend="llamacpp", gguf=GgufConfig(type=kind, threads=args.threads))
+        lm = load_llamacpp_model(args.model, gguf=GgufConfig(type=kind, threads=args.threads))
         rows = [Row(messages(q)) for q in questions[:8]]
         decode(lm, rows[:1], cfg)  # warm-up
         t0 = time.perf_counter()

@@ -32,9 +32,9 @@ def tiny_adapter(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cpp_lm():
-    from supportbot.core.models import load_model
+    from supportbot.core.runtime import load_runtime
 
-    lm = load_model("tiny-random", backend="llamacpp", gguf=GgufConfig(type="f32", n_ctx=2048, n_seq=4))
+    lm = load_runtime("tiny-random", backend="llamacpp", gguf=GgufConfig(type="f32", n_ctx=2048, n_seq=4))
     yield lm
     lm.model.close()
 

@@ -83,14 +83,14 @@ def chat(
 ) -> None:
     """Chat with a model in the terminal (streams tokens)."""
     from supportbot.core.config import apply_flags
-    from supportbot.core.models import load_model
+    from supportbot.core.runtime import load_runtime
     from supportbot.serve.chat import run_chat
 
     cfg = _load(config, set_)
     cfg.model = apply_flags(cfg.model, {"backend": backend}, {"backend": "backend"})
     name = model or cfg.model.name
     with console.status(f"loading {name}…"):
-        lm = load_model(
+        lm = load_runtime(
             name,
             adapter=adapter or cfg.model.adapter,
             dtype=cfg.model.dtype,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import torch
 from supportbot.core.config import GenerationConfig
 from supportbot.core.errors import ModelNotFoundError
 from supportbot.core.gguf import import_llama_cpp
+from supportbot.core.models import LoadedModel, load_tokenizer
+from supportbot.core.spec import parse_spec
 
 
 def default_threads() -> int:
@@ -204,6 +207,32 @@ class LlamaCppModel:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def load_llamacpp_model(spec: str, adapter: str | None = None, gguf: Any = None) -> LoadedModel:
+    """Load a spec on the llama.cpp runtime: the base as a GGUF of `gguf.type` and its adapter (if any) as a
+    GGUF LoRA under the name "tuned", active; the tokenizer is the hf backend's, so prompts are the same ids."""
+    from supportbot.core.config import GgufConfig
+    from supportbot.core.gguf import base_gguf, lora_gguf
+
+    started = time.perf_counter()
+    gguf = gguf or GgufConfig()
+    parsed = parse_spec(spec)
+    if parsed.kind == "endpoint":
+        raise ModelNotFoundError(f"{spec} is an http endpoint, not a model to load")
+    adapter_dir = parsed.adapter if adapter is None else parse_spec(adapter).adapter
+    if adapter is not None and adapter_dir is None:
+        raise ModelNotFoundError(f"not an adapter or run directory (no adapter_config.json): {adapter}")
+    base = parsed.base or spec
+    runtime = LlamaCppModel(base_gguf(base, gguf.type), gguf.n_ctx, gguf.n_seq, gguf.threads)
+    lm = LoadedModel(runtime, load_tokenizer(base), base)
+    if adapter_dir is not None:
+        runtime.load_adapter("tuned", lora_gguf(Path(adapter_dir), base))
+        runtime.select("tuned")
+        lm.adapter = str(adapter_dir)
+    lm.extra["gguf"] = str(runtime.gguf)
+    lm.load_seconds = time.perf_counter() - started
+    return lm
 
 
 def logits_processors(cfg: GenerationConfig) -> Any:

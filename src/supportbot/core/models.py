@@ -251,22 +251,14 @@ def load_base_model(spec: str, dtype: str = "auto", device: str = "auto") -> Loa
 
 
 def load_model(
-    spec: str,
-    adapter: str | None = None,
-    dtype: str = "auto",
-    device: str = "auto",
-    backend: str = "hf",
-    gguf: Any = None,
+    spec: str, adapter: str | None = None, dtype: str = "auto", device: str = "auto"
 ) -> LoadedModel:
     """Load a model for inference: a base model, or a run/adapter/registry spec (base + LoRA), optionally + adapter.
 
     Args:
         spec: any model spec but an endpoint (core/spec.py), e.g. smollm2-135m, an HF id or runs/last.
         adapter: an adapter, run dir or registry spec applied on top of `spec` (which must then be a base model).
-        backend: "hf" (transformers + PEFT) or "llamacpp" (GGUF base + GGUF LoRA, `gguf` a GgufConfig).
     """
-    if backend == "llamacpp":
-        return load_llamacpp_model(spec, adapter, gguf)
     started = time.perf_counter()
     parsed = parse_spec(spec)
     if parsed.kind == "endpoint":
@@ -284,33 +276,6 @@ def load_model(
 
         lm.model = PeftModel.from_pretrained(lm.model, adapter_dir).eval()
         lm.adapter = str(adapter_dir)
-    lm.load_seconds = time.perf_counter() - started
-    return lm
-
-
-def load_llamacpp_model(spec: str, adapter: str | None = None, gguf: Any = None) -> LoadedModel:
-    """Load a spec on the llama.cpp runtime: the base as a GGUF of `gguf.type` and its adapter (if any) as a
-    GGUF LoRA under the name "tuned", active; the tokenizer is the hf backend's, so prompts are the same ids."""
-    from supportbot.core.config import GgufConfig
-    from supportbot.core.gguf import base_gguf, lora_gguf
-    from supportbot.core.llamacpp import LlamaCppModel
-
-    started = time.perf_counter()
-    gguf = gguf or GgufConfig()
-    parsed = parse_spec(spec)
-    if parsed.kind == "endpoint":
-        raise ModelNotFoundError(f"{spec} is an http endpoint, not a model to load")
-    adapter_dir = parsed.adapter if adapter is None else parse_spec(adapter).adapter
-    if adapter is not None and adapter_dir is None:
-        raise ModelNotFoundError(f"not an adapter or run directory (no adapter_config.json): {adapter}")
-    base = parsed.base or spec
-    runtime = LlamaCppModel(base_gguf(base, gguf.type), gguf.n_ctx, gguf.n_seq, gguf.threads)
-    lm = LoadedModel(runtime, load_tokenizer(base), base)
-    if adapter_dir is not None:
-        runtime.load_adapter("tuned", lora_gguf(Path(adapter_dir), base))
-        runtime.select("tuned")
-        lm.adapter = str(adapter_dir)
-    lm.extra["gguf"] = str(runtime.gguf)
     lm.load_seconds = time.perf_counter() - started
     return lm
 

@@ -196,9 +196,9 @@ def make_answerer(
         return endpoint_answerer(label, client)
     if reuse is not None:
         return local_answerer(label, spec, reuse, adapter_off=True)
-    from supportbot.core.models import load_model
+    from supportbot.core.runtime import load_runtime
 
-    lm = load_model(
+    lm = load_runtime(
         spec, dtype=cfg.model.dtype, device=cfg.model.device, backend=cfg.model.backend, gguf=cfg.model.gguf
     )
     return local_answerer(label, spec, lm)

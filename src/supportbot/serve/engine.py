@@ -26,8 +26,9 @@ from typing import Any
 
 from supportbot.core.config import GenerationConfig, ModelConfig
 from supportbot.core.generation import Generation
-from supportbot.core.models import LoadedModel, load_model
+from supportbot.core.models import LoadedModel
 from supportbot.core.prompt import Messages
+from supportbot.core.runtime import load_runtime
 from supportbot.core.spec import parse_spec
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.decode import Job, run_batch, run_stream
@@ -140,7 +141,7 @@ class HFEngine:
         """Load the base model named by `model.name` (or a run dir: base + "tuned") and the adapters."""
         base, adapters, default = resolve_models(model, cfg)
         backend = "llamacpp" if cfg.backend == "llamacpp" else "hf"
-        lm = load_model(base, dtype=model.dtype, device=model.device, backend=backend, gguf=model.gguf)
+        lm = load_runtime(base, dtype=model.dtype, device=model.device, backend=backend, gguf=model.gguf)
         return cls(lm, gen_cfg, cfg, adapters, default)
 
     # -- model names ---------------------------------------------------------------------------------
