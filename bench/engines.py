@@ -33,12 +33,13 @@ from typing import Any
 import benchlib as bl
 
 KEY = "sk-bench-engines-0123456789"
-ENGINES = ("hf_generate", "supportbot_hf", "supportbot_llamacpp", "llama_cpp_python")
+ENGINES = ("hf_generate", "supportbot_hf", "supportbot_llamacpp", "llama_cpp_python", "vllm_cpu")
 LABELS = {
     "hf_generate": "HF generate (padded batch, PEFT)",
     "supportbot_hf": "supportbot server, backend hf",
     "supportbot_llamacpp": "supportbot server, backend llamacpp",
     "llama_cpp_python": "llama-cpp-python server (llama_cpp.server)",
+    "vllm_cpu": "vLLM-CPU server (own venv)",
 }
 
 
@@ -207,6 +208,23 @@ def llama_cpp_server(args: Any, gguf: Path, lora: Path, log: Path) -> tuple[Any,
     return start(cmd, dict(os.environ), "/v1/models", log, args.start_timeout)
 
 
+def vllm_server(args: Any, base: str, adapter: Path, log: Path) -> tuple[Any, str]:
+    """vLLM's OpenAI server from its own venv (`--vllm-python`; it needs transformers 5.x), LoRA on, bf16 where
+    the CPU has avx512_bf16 (else fp32), KV cache and threads like the others."""
+    from supportbot.core.gguf import hf_model_dir
+    from supportbot.train.precision import cpu_flags
+
+    dtype = "bfloat16" if "avx512_bf16" in cpu_flags() else "float32"
+    cmd = [args.vllm_python, "-m", "vllm.entrypoints.openai.api_server", "--model", str(hf_model_dir(base))]
+    cmd += ["--served-model-name", base, "--enable-lora", "--lora-modules", f"tuned={adapter}"]
+    cmd += ["--max-lora-rank", "64", "--dtype", dtype, "--max-model-len", "2048", "--host", "127.0.0.1"]
+    cmd += ["--api-key", KEY, "--max-num-seqs", str(max(args.levels))]
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_CPU_OMP_THREADS_BIND": f"0-{args.threads - 1}"}
+    env["HF_HUB_OFFLINE"] = "1"
+    args.vllm_dtype = dtype
+    return start(cmd, env, "/v1/models", log, args.start_timeout)
+
+
 def stop(proc: Any) -> None:
     proc.terminate()
     try:
@@ -317,6 +335,12 @@ def run_engines(args: Any, questions: list[str]) -> dict[str, Any]:
         if engine == "llama_cpp_python":
             proc, url = llama_cpp_server(args, gguf, lora, logs / f"{engine}.log")
             model = None
+        elif engine == "vllm_cpu":
+            if not args.vllm_python:
+                print("  skipped: no --vllm-python (vLLM-CPU lives in its own venv)", flush=True)
+                continue
+            proc, url = vllm_server(args, base, Path(parsed.adapter), logs / f"{engine}.log")
+            model = "tuned"
         else:
             backend = engine.removeprefix("supportbot_")
             proc, url = supportbot_server(args, backend, logs / f"{engine}.log")
@@ -324,6 +348,11 @@ def run_engines(args: Any, questions: list[str]) -> dict[str, Any]:
         try:
             report["engines"][engine] = drive_server(url, model, levels, prompts, args)
             report["engines"][engine]["peak_rss_mb"] = peak_rss_mb(proc.pid)
+        except SystemExit as exc:  # one engine failing must not lose the others' rows: it is reported instead
+            if engine in ("supportbot_llamacpp", "supportbot_hf"):
+                raise
+            report["engines"][engine] = {"error": str(exc)[:500], "levels": {}}
+            print(f"  {engine} failed: {str(exc)[:300]}", flush=True)
         finally:
             stop(proc)
     return report
@@ -354,7 +383,11 @@ def markdown(report: dict[str, Any]) -> list[str]:
     header = ["engine", "single-stream decode tok/s", "TTFT p50 s"]
     header += [f"c={c} tok/s" for c in levels] + [f"c={c} p95 s" for c in levels] + ["peak RSS MB"]
     rows = []
+    failed = []
     for name, e in eng["engines"].items():
+        if e.get("error"):
+            failed.append(f"- {LABELS[name]} failed: `{e['error'][:300]}`")
+            continue
         row = [LABELS[name], e.get("single_decode_tok_s"), e.get("ttft_p50_s")]
         row += [e["levels"].get(str(c), {}).get("tokens_per_s") for c in levels]
         row += [e["levels"].get(str(c), {}).get("latency_p95_s") for c in levels]
@@ -366,6 +399,7 @@ def markdown(report: dict[str, Any]) -> list[str]:
         bl.md_table(header, rows),
         "",
         "HF generate's TTFT is its first decode step for the whole batch at c=1; its p95 is the batch time.",
+        *failed,
     ]
     v = eng.get("verdict")
     if v:

