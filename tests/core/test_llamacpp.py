@@ -136,3 +136,11 @@ def test_an_unknown_gguf_type_names_the_choices():
 
     with pytest.raises(ModelNotFoundError, match="q4_k_m"):
         base_gguf("tiny-random", "q3_xs")
+
+
+def test_relative_paths_convert_although_the_converter_runs_elsewhere(tiny_adapter, monkeypatch):
+    from supportbot.core.gguf import lora_gguf
+
+    monkeypatch.chdir(tiny_adapter.parent)
+    out = lora_gguf(Path(tiny_adapter.name), "tiny-random", out=Path("relative.gguf"))
+    assert out == tiny_adapter.parent / "relative.gguf" and out.stat().st_size > 0

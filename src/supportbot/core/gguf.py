@@ -44,7 +44,8 @@ def tools_dir() -> Path:
 
 
 def _convert(script: str, args: list[str], what: str) -> None:
-    """Run one of llama.cpp's converters in its own process (it imports its own gguf-py, newer than ours)."""
+    """Run one of llama.cpp's converters in its own process (it imports its own gguf-py, newer than ours).
+    It runs in the tools dir, so every path in `args` must be absolute."""
     tools = tools_dir()
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}
     env["HF_HUB_OFFLINE"] = "1"
@@ -121,6 +122,7 @@ def convert_model(model_dir: Path, out: Path, outtype: str, base: str) -> None:
     GGUF, and transformers rebuilt it in a shape the converter reads as SentencePiece; so those GGUFs take the
     vocabulary of the shipped GGUF itself (byte-level BPE, SmolLM2's pre-tokenizer), as llama.cpp and Ollama
     need it to tokenize."""
+    model_dir, out = Path(model_dir).resolve(), Path(out).resolve()
     if base not in ("smollm2-135m", "tiny-random"):
         _convert("convert_hf_to_gguf.py", [str(model_dir), "--outfile", str(out), "--outtype", outtype], base)
         return
@@ -238,14 +240,14 @@ def lora_gguf(adapter_dir: Path, base: str, out: Path | None = None) -> Path:
     """The adapter as a GGUF LoRA (f32), converted against its base model's config; cached by sha256."""
     from supportbot.core.models import cache_root
 
-    adapter_dir = Path(adapter_dir)
+    adapter_dir = Path(adapter_dir).resolve()
     if not (adapter_dir / "adapter_config.json").is_file():
         raise ModelNotFoundError(f"not a PEFT adapter dir (no adapter_config.json): {adapter_dir}")
     target = out or cache_root() / "gguf" / "lora" / f"{adapter_sha(adapter_dir)[:20]}.gguf"
-    base_dir = hf_model_dir(base)
+    base_dir = hf_model_dir(base).resolve()
     args = ["--base", str(base_dir), "--outtype", "f32", str(adapter_dir)]
     return _atomic_file(
-        target,
+        Path(target).resolve(),
         lambda tmp: _convert("convert_lora_to_gguf.py", ["--outfile", str(tmp), *args], str(adapter_dir)),
     )
 
