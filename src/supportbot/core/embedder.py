@@ -4,6 +4,7 @@ model per (model dir, device) in a process."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,19 @@ def resolve_embedding_model(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=4)
+_LOAD_LOCK = threading.Lock()
+
+
 def _load(path: str, device: str) -> Any:
+    """One model per (path, device) per process. Loads are serialised: transformers builds the model under a
+    process-wide meta-device init, so two threads loading at once (two first requests to a server) fail with
+    "Cannot copy out of meta tensor"."""
+    with _LOAD_LOCK:
+        return _load_once(path, device)
+
+
+@lru_cache(maxsize=4)
+def _load_once(path: str, device: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(path, device=device)

@@ -169,6 +169,7 @@ def build_app(root_cfg: Any) -> FastAPI:
             log.info("retrieving KB context from %s, as the served adapter was trained", context.index_dir)
     if context is not None:
         retriever = ContextRetriever(context)  # builds a missing index from the KB
+        retriever.retrieve(["warm-up"])  # load the index and the embedder now, not on the first requests
     return create_app(
         engine, cfg, root_cfg.generation, keys, request_log, troubleshooter, retriever, admin_keys
     )
