@@ -12,7 +12,8 @@ temperature 0, max_tokens), `--waves` x c requests per level; aggregate tok/s = 
 Time to first token and single-stream decode tok/s come from a few sequential streamed requests (the servers
 batch non-streamed requests only). Peak RSS is the server process's VmHWM (HF generate: this process's, run
 first). supportbot's PII redaction is off here (it releases streamed text a sentence at a time, which would
-hide the first token); llama-cpp-python has none.
+hide the first token; llama-cpp-python has none), and so is the retrieved KB context a run's adapter was
+trained with (`serve.context_from_model`): every engine gets the same system + user message.
 
 `--mode gguf-types` times the llama.cpp runtime alone (in-process, 8 prompts decoded together) on each GGUF
 type of the base, to choose serve's default type.
@@ -183,6 +184,7 @@ def supportbot_server(args: Any, backend: str, log: Path) -> tuple[Any, str]:
         f"model.gguf.n_seq={max(args.levels)}",
         f"generation.repetition_penalty={args.repetition_penalty}",
         "serve.guardrails.redact_pii=false",
+        "serve.context_from_model=false",  # the same prompts as the other engines: no retrieved KB context
         f"serve.max_queue={4 * max(args.levels)}",
         "serve.max_queue_wait_s=600",
         "serve.request_timeout_s=600",
