@@ -59,6 +59,7 @@ def test_adapter_export_loads_in_llama_cpp_and_answers_as_the_peft_adapter(tmp_p
     out = root / entry.path / "gguf"
     assert sorted(p.name for p in out.iterdir()) == ["Modelfile", "adapter.gguf", "base-f32.gguf"]
     assert entry.extra["gguf"]["adapter"].endswith("gguf/adapter.gguf")
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in out.iterdir())  # readable by an Ollama daemon too
 
     tuned, base = load_model(str(run)), load_model("tiny-random")
     ids = prompt(tuned)
