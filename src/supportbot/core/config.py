@@ -28,9 +28,10 @@ class GgufConfig(StrictModel):
     type: Literal[
         "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q5_k_m", "q6_k", "embedded"
     ] = Field(
-        "f32",
+        "q8_0",
         description="GGUF type of the base, converted once from the model and cached; 'embedded' runs the "
-        "Q4_1 GGUF shipped for smollm2-135m as it is. Adapters always run as f32 GGUF LoRAs.",
+        "Q4_1 GGUF shipped for smollm2-135m as it is. Adapters always run as f32 GGUF LoRAs. q8_0: as fast as "
+        "f16 at half the size, and on support_100 no loss against hf fp32 under the eval's judge (README).",
     )
     n_ctx: int = Field(
         16384, ge=256, description="Tokens of KV cache shared by all sequences of a batch (prompt + answer)."
