@@ -6,6 +6,8 @@ import contextlib
 import json
 import os
 import platform
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -148,3 +150,20 @@ def machine_line(m: dict[str, Any], load_after: list[float] | None = None) -> st
         f"{m['cpu_count']}× {m['cpu']}, load average (1/5/15 min) {load}{after}, "
         f"torch {m['torch']}, transformers {m['transformers']}, git {m.get('git')}, {m['when_utc']}"
     )
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Terminate a server process (kill it if it does not exit in 30 s)."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)

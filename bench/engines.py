@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -148,9 +147,7 @@ def start(cmd: list[str], env: dict[str, str], ready_path: str, log: Path, timeo
     """Start a server process on a free loopback port (`cmd` gets --port appended) and wait until ready."""
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = bl.free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen(
             [*cmd, "--port", str(port)], cwd=bl.REPO, env=env, stdout=fh, stderr=subprocess.STDOUT
@@ -169,7 +166,7 @@ def start(cmd: list[str], env: dict[str, str], ready_path: str, log: Path, timeo
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    proc.kill()
+    bl.stop_server(proc)
     raise SystemExit(f"{cmd[:4]} not ready in {timeout:g}s:\n{log.read_text()[-3000:]}")
 
 
@@ -225,15 +222,6 @@ def vllm_server(args: Any, base: str, adapter: Path, log: Path) -> tuple[Any, st
     env["HF_HUB_OFFLINE"] = "1"
     args.vllm_dtype = dtype
     return start(cmd, env, "/v1/models", log, args.start_timeout)
-
-
-def stop(proc: Any) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 async def load_level(url: str, model: str | None, prompts: list[str], c: int, args: Any) -> dict[str, Any]:
@@ -356,7 +344,7 @@ def run_engines(args: Any, questions: list[str]) -> dict[str, Any]:
             report["engines"][engine] = {"error": str(exc)[:500], "levels": {}}
             print(f"  {engine} failed: {str(exc)[:300]}", flush=True)
         finally:
-            stop(proc)
+            bl.stop_server(proc)
     return report
 
 

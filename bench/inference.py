@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -149,13 +148,6 @@ def run_generate(args: argparse.Namespace, gen_cfg: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- the real server on loopback
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_overrides(args: argparse.Namespace, batching: bool) -> list[str]:
     """--set overrides for one server: the model, batching on/off, and the user's --server-set."""
     sets = [
@@ -173,7 +165,7 @@ def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.P
     """Start `uvicorn api.app:app` for one mode and wait for /readyz."""
     import httpx
 
-    port = free_port()
+    port = bl.free_port()
     env = {
         **os.environ,
         "SUPPORTBOT_CONFIG": str(args.server_config),
@@ -199,18 +191,8 @@ def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.P
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    stop_server(proc)
+    bl.stop_server(proc)
     raise SystemExit(f"server not ready within {args.start_timeout:g}s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Terminate the server (kill it if it does not exit in 30 s)."""
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
 
 
 async def single_stream(client: Any, prompt: str, max_new_tokens: int) -> tuple[float | None, float, int]:
@@ -333,7 +315,7 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
             modes[mode] = asyncio.run(server_mode(args, url))
             print(f"  {json.dumps(modes[mode])}", flush=True)
         finally:
-            stop_server(proc)
+            bl.stop_server(proc)
     return modes
 
 

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         result = asyncio.run(run(args, url))
     finally:
-        inference.stop_server(proc)
+        bl.stop_server(proc)
     passed = all(r["lost"] == 0 and r["5xx"] == 0 and r["late_2xx"] == 0 for r in result["levels"].values())
     report = {
         "command": bl.command_line(),
