@@ -170,8 +170,18 @@ class LlamaCppModel:
             self._run_group(group, prompts, budgets, pick, keep_going, generated)
         return generated
 
-    def _run_group(self, group, prompts, budgets, pick, keep_going, generated) -> None:  # noqa: ANN001
+    def _run_group(
+        self,
+        group: list[int],
+        prompts: list[list[int]],
+        budgets: list[int],
+        pick: Callable[[int, list[int], np.ndarray], int],
+        keep_going: Callable[[int, list[int]], bool],
+        generated: list[list[int]],
+    ) -> None:
+        """Decode the rows of `group` together, row k as sequence k of a cleared KV cache."""
         self.ll.llama_memory_clear(self.memory, True)
+        seq_of = {row: k for k, row in enumerate(group)}
         tokens, last = [], {}
         for seq, row in enumerate(group):
             ids = prompts[row]
@@ -187,8 +197,7 @@ class LlamaCppModel:
                 tok = pick(row, prompts[row] + generated[row], current[row])
                 generated[row].append(tok)
                 if len(generated[row]) < budgets[row] and keep_going(row, generated[row]):
-                    seq = group.index(row)
-                    step.append((tok, len(prompts[row]) + len(generated[row]) - 1, seq, True))
+                    step.append((tok, len(prompts[row]) + len(generated[row]) - 1, seq_of[row], True))
                     still.append(row)
             if not still:
                 break
