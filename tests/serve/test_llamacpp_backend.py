@@ -39,7 +39,16 @@ def test_the_llamacpp_backend_serves_base_and_adapter_like_the_hf_backend(tmp_pa
     env = {k: v for k, v in os.environ.items() if k not in ("SUPPORTBOT_API_KEYS", "SUPPORTBOT_ADMIN_KEYS")}
     env["SUPPORTBOT_API_KEYS"] = KEY_ENV
     cmd = [sys.executable, "-m", "supportbot.cli", "serve", "--model", "tiny-random", "--port", str(port)]
-    cmd += ["--backend", "llamacpp", "--adapter", f"tuned={adapter}", "--set", "model.gguf.n_ctx=2048", "--set", "model.gguf.type=f32"]
+    cmd += [
+        "--backend",
+        "llamacpp",
+        "--adapter",
+        f"tuned={adapter}",
+        "--set",
+        "model.gguf.n_ctx=2048",
+        "--set",
+        "model.gguf.type=f32",
+    ]
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
     server = wait_ready(Server(f"http://127.0.0.1:{port}", proc, log, {}), timeout=300)

@@ -318,3 +318,29 @@ def test_two_concurrent_exports_of_one_version_leave_index_and_weights_consisten
     on_disk = (root / entry.path / "adapter_model.safetensors").read_bytes()
     assert on_disk == (winner / "adapter" / "adapter_model.safetensors").read_bytes()
     assert not list(root.glob(".export-*"))  # the loser's staging dir is gone
+
+
+def test_the_card_prefers_an_hf_eval_over_a_newer_llamacpp_one_and_names_the_runtime(tmp_path):
+    import time
+
+    from supportbot.core.spec import parse_spec
+    from supportbot.ship.card import latest_eval_metrics
+
+    run = make_run(tmp_path / "runs" / "r1", seed=4)
+    fingerprint = parse_spec(str(run / "adapter")).fingerprint()
+    results = tmp_path / "results"
+
+    def eval_dir(name: str, win: float, backend: dict | None) -> None:
+        manifest = {"model_fingerprint": fingerprint, **({"backend": backend} if backend else {})}
+        (results / name).mkdir(parents=True)
+        metrics = {"overall": {"pairwise": {"win_rate": win}}, "manifest": manifest, "eval_id": name}
+        (results / name / "metrics.json").write_text(json.dumps(metrics))
+        time.sleep(0.05)  # distinct modification times
+
+    eval_dir("on-hf", 0.575, None)
+    eval_dir("on-q8", 0.605, {"name": "llamacpp", "gguf_type": "q8_0"})
+    got = latest_eval_metrics(run, results)
+    assert (got["eval_id"], got["win_rate"], "runtime" in got) == ("on-hf", 0.575, False)
+    shutil.rmtree(results / "on-hf")
+    got = latest_eval_metrics(run, results)
+    assert (got["eval_id"], got["runtime"]) == ("on-q8", "llamacpp q8_0")

@@ -88,7 +88,7 @@ def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> 
     adapter_real = adapter_dir.resolve()
     current = parse_spec(str(adapter_dir)).fingerprint()
     current_weights = current.rpartition(":")[2] if current.startswith("adapter:") else None
-    best: tuple[float, dict[str, Any]] | None = None
+    best: tuple[tuple[bool, float], dict[str, Any]] | None = None
     for metrics_file in Path(results_root).glob("*/metrics.json"):
         try:
             data = json.loads(metrics_file.read_text(encoding="utf-8"))
@@ -103,9 +103,15 @@ def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> 
             same = adapter is not None and adapter.exists() and adapter.resolve() == adapter_real
         if not same:
             continue
-        mtime = metrics_file.stat().st_mtime
-        if best is None or mtime > best[0]:
-            best = (mtime, {**eval_summary(data), "eval_id": data.get("eval_id") or metrics_file.parent.name})
+        # the exported adapter is a PEFT adapter: an eval on transformers (hf) describes it before a newer one on
+        # a llama.cpp GGUF, whose runtime the card then names
+        backend = (data.get("manifest") or {}).get("backend")
+        rank = (backend is None, metrics_file.stat().st_mtime)
+        if best is None or rank > best[0]:
+            summary = {**eval_summary(data), "eval_id": data.get("eval_id") or metrics_file.parent.name}
+            if backend:
+                summary["runtime"] = f"{backend.get('name')} {backend.get('gguf_type')}"
+            best = (rank, summary)
     return best[1] if best else {}
 
 
@@ -140,7 +146,9 @@ def _metrics_md(metrics: dict[str, Any], source_run: str) -> str:
     if not metrics:
         return f"This run has not been evaluated yet (`supportbot eval --model {source_run}`)."
     about = ", ".join(
-        f"{k} `{metrics[k]}`" for k in ("suite", "n_questions", "judge", "base", "eval_id") if k in metrics
+        f"{k} `{metrics[k]}`"
+        for k in ("suite", "n_questions", "judge", "base", "eval_id", "runtime")
+        if k in metrics
     )
     rows = [f"| {k} | {metrics[k]} | |" for k in PAIRWISE_METRICS if k in metrics]
     rows += [
