@@ -67,9 +67,8 @@ def _atomic_file(target: Path, build: Callable[[Path], None]) -> Path:
     tmp = Path(name)
     try:
         build(tmp)
-        os.chmod(
-            tmp, 0o644
-        )  # mkstemp makes it 0600: llama.cpp or an Ollama daemon of another user must read it
+        # mkstemp makes it 0600: llama.cpp or an Ollama daemon of another user must read it
+        os.chmod(tmp, 0o644)
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
