@@ -144,3 +144,22 @@ def test_relative_paths_convert_although_the_converter_runs_elsewhere(tiny_adapt
     monkeypatch.chdir(tiny_adapter.parent)
     out = lora_gguf(Path(tiny_adapter.name), "tiny-random", out=Path("relative.gguf"))
     assert out == tiny_adapter.parent / "relative.gguf" and out.stat().st_size > 0
+
+
+def test_guided_json_decoding_gives_the_contract_and_the_hf_backends_answer(tiny_lm, cpp_lm):
+    from supportbot.grounded.enforce import validate_output
+    from supportbot.grounded.guided import ContractGrammar, Vocab
+
+    vocab = Vocab.of(tiny_lm.tokenizer)
+    allowed = ["KB-016#0", "KB-016#1", "KB-014#0"]
+
+    def rows() -> list[Row]:
+        grammar = ContractGrammar.build(vocab, allowed, 160)
+        return [Row([{"role": "user", "content": "OTP never came"}], max_new_tokens=160, constraint=grammar)]
+
+    cfg = GenerationConfig()
+    [got] = decode(cpp_lm, rows(), cfg)
+    response, errors = validate_output(got.text, set(allowed))
+    assert errors == [] and set(response.citations) <= set(allowed), (errors, got.text)
+    [want] = decode(tiny_lm, rows(), cfg)
+    assert (got.text, got.tokens_out, got.finish_reason) == (want.text, want.tokens_out, want.finish_reason)
