@@ -362,7 +362,17 @@ def train(
 
     A resumed run re-reads its own saved config.yaml with the recipe's schema and `--set` overrides.
     """
+    try:
+        return _train(recipe, resume, allow_fallback)
+    finally:
+        # A gloo process group left to interpreter teardown can abort a rank at exit ("terminate called
+        # without an active exception", SIGABRT) after a finished run; end it here.
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
+
+def _train(recipe: Recipe, resume: str | Path | None, allow_fallback: bool) -> RunResult:
+    """`train`'s body, in an initialised process group when launched distributed."""
     from supportbot.train.dataset import Collator, build_datasets
     from supportbot.train.lora import (
         attach_lora,
