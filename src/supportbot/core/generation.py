@@ -174,7 +174,7 @@ def decode(
     """
     if on_text is not None and len(rows) != 1:
         raise ValueError("streaming decodes one row at a time")
-    if getattr(lm.model, "backend", None) == "llamacpp":
+    if lm.backend == "llamacpp":
         return _decode_llamacpp(lm, rows, cfg, on_text)
     if cfg.temperature > 0:
         torch.manual_seed(cfg.seed)
@@ -203,26 +203,44 @@ def decode(
     results = []
     for i, (row, ids, mask) in enumerate(zip(rows, out, enc["attention_mask"], strict=True)):
         new = ids[prompt_len : prompt_len + budgets[i]].tolist()
-        cut = next((k for k, t in enumerate(new) if t in stops), None)
-        kept = new if cut is None else new[:cut]
-        tokens_out = len(kept) + (cut is not None)
-        text, hit = "", False
-        if on_text is None:
-            text = lm.tokenizer.decode(kept, skip_special_tokens=True).strip()
-            text, hit = apply_stop(text, row.stop)
-            if hit:
-                text = text.strip()
-                tokens_out = len(lm.tokenizer.encode(text, add_special_tokens=False))
-        finish = "stop" if (cut is not None or hit) else "length"
-        deadline_cut = row_stop is not None and row_stop.deadline_hit[i] and finish == "length"
-        results.append(Generation(text, int(mask.sum()), tokens_out, latency, finish, deadline_cut))
+        deadline = row_stop is not None and row_stop.deadline_hit[i]
+        results.append(
+            _generation(lm.tokenizer, row, new, stops, int(mask.sum()), latency, deadline, on_text)
+        )
     return results
+
+
+def _generation(
+    tokenizer: Any,
+    row: Row,
+    new: list[int],
+    stops: set[int],
+    tokens_in: int,
+    latency: float,
+    deadline_hit: bool,
+    on_text: Callable[[str], None] | None,
+) -> Generation:
+    """One row's result from its generated ids (both runtimes): the text up to the end of turn and the row's
+    first stop string, its token counts, and why it finished."""
+    cut = next((k for k, t in enumerate(new) if t in stops), None)
+    kept = new if cut is None else new[:cut]
+    tokens_out = len(kept) + (cut is not None)
+    text, hit = "", False
+    if on_text is None:  # a stream has handed its text over already
+        text = tokenizer.decode(kept, skip_special_tokens=True).strip()
+        text, hit = apply_stop(text, row.stop)
+        if hit:
+            text = text.strip()
+            tokens_out = len(tokenizer.encode(text, add_special_tokens=False))
+    finish = "stop" if (cut is not None or hit) else "length"
+    return Generation(text, tokens_in, tokens_out, latency, finish, deadline_hit and finish == "length")
 
 
 def _decode_llamacpp(
     lm: LoadedModel, rows: list[Row], cfg: GenerationConfig, on_text: Callable[[str], None] | None
 ) -> list[Generation]:
-    """`decode` on the llama.cpp runtime (core/llamacpp.py): same prompts, processors, stops and results."""
+    """`decode` on the llama.cpp runtime (core/llamacpp.py): the same prompt ids, logits processors, row
+    constraints, stops, streamer and results as `generate`."""
     from supportbot.core.llamacpp import logits_processors
 
     tok = lm.tokenizer
@@ -233,8 +251,10 @@ def _decode_llamacpp(
     stops = set(stop_token_ids(tok))
     procs = logits_processors(cfg)
     sampler = torch.Generator().manual_seed(cfg.seed)
-    eos_hit, deadline_hit = [False] * len(rows), [False] * len(rows)
-    sent = [""]  # streamed text so far (one row)
+    deadline_hit = [False] * len(rows)
+    sink = _text_sink(tok, on_text) if on_text is not None else None
+    if sink is not None:
+        sink.put(torch.tensor(prompts[0]))  # the streamer skips its first put: the prompt
 
     def pick(i: int, ids: list[int], logits: Any) -> int:
         input_ids = torch.tensor([ids])
@@ -246,41 +266,28 @@ def _decode_llamacpp(
         return int(scores[0].argmax())
 
     def keep_going(i: int, new: list[int]) -> bool:
-        if new[-1] in stops:
-            eos_hit[i] = True
+        if sink is not None:
+            sink.put(torch.tensor(new[-1:]))
+        if new[-1] in stops or len(new) >= budgets[i]:
             return False
-        if on_text is not None:
-            text = tok.decode(new, skip_special_tokens=True)
-            if len(text) > len(sent[0]) and not text.endswith("\ufffd"):  # no half UTF-8 characters
-                on_text(text[len(sent[0]) :])
-                sent[0] = text
-        elif rows[i].stop and apply_stop(tok.decode(new, skip_special_tokens=True), rows[i].stop)[1]:
+        if (
+            sink is None
+            and rows[i].stop
+            and apply_stop(tok.decode(new, skip_special_tokens=True), rows[i].stop)[1]
+        ):
             return False  # the text will be cut there: no need to generate on
         verdict = rows[i].should_stop() if rows[i].should_stop is not None else None
         deadline_hit[i] = verdict == DEADLINE
         return verdict is None
 
     generated = lm.model.run(prompts, budgets, pick, keep_going)
+    if sink is not None:
+        sink.end()
     latency = time.perf_counter() - started
-    results = []
-    for i, (row, new) in enumerate(zip(rows, generated, strict=True)):
-        kept = new[:-1] if eos_hit[i] else new
-        tokens_out = len(kept) + eos_hit[i]
-        text, hit = "", False
-        if on_text is None:
-            text = tok.decode(kept, skip_special_tokens=True).strip()
-            text, hit = apply_stop(text, row.stop)
-            if hit:
-                text = text.strip()
-                tokens_out = len(tok.encode(text, add_special_tokens=False))
-        else:
-            rest = tok.decode(kept, skip_special_tokens=True)[len(sent[0]) :]
-            if rest:
-                on_text(rest)
-        finish = "stop" if (eos_hit[i] or hit) else "length"
-        deadline_cut = deadline_hit[i] and finish == "length"
-        results.append(Generation(text, len(prompts[i]), tokens_out, latency, finish, deadline_cut))
-    return results
+    return [
+        _generation(tok, row, new, stops, len(prompts[i]), latency, deadline_hit[i], on_text)
+        for i, (row, new) in enumerate(zip(rows, generated, strict=True))
+    ]
 
 
 def generate(

@@ -201,9 +201,8 @@ def base_gguf(base: str, gguf_type: str = "f32") -> Path:
             raise ModelNotFoundError(f"GGUF type 'embedded' is the shipped SmolLM2 GGUF; {base} has none")
         return embedded_gguf_path()
     target = cache_root() / "gguf" / _slug(base) / f"model-{gguf_type}.gguf"
-    if gguf_type in CONVERTER_TYPES:
-        src = hf_model_dir(base)
-        return _atomic_file(target, lambda tmp: convert_model(src, tmp, gguf_type, base))
+    if gguf_type in CONVERTER_TYPES:  # (the model dir is found only when the GGUF is not cached yet)
+        return _atomic_file(target, lambda tmp: convert_model(hf_model_dir(base), tmp, gguf_type, base))
     full = base_gguf(base, "f32")
     return _atomic_file(target, lambda tmp: quantize(full, tmp, gguf_type))
 
@@ -246,12 +245,12 @@ def lora_gguf(adapter_dir: Path, base: str, out: Path | None = None) -> Path:
     if not (adapter_dir / "adapter_config.json").is_file():
         raise ModelNotFoundError(f"not a PEFT adapter dir (no adapter_config.json): {adapter_dir}")
     target = out or cache_root() / "gguf" / "lora" / f"{adapter_sha(adapter_dir)[:20]}.gguf"
-    base_dir = hf_model_dir(base).resolve()
-    args = ["--base", str(base_dir), "--outtype", "f32", str(adapter_dir)]
-    return _atomic_file(
-        Path(target).resolve(),
-        lambda tmp: _convert("convert_lora_to_gguf.py", ["--outfile", str(tmp), *args], str(adapter_dir)),
-    )
+
+    def convert(tmp: Path) -> None:
+        args = ["--outfile", str(tmp), "--base", str(hf_model_dir(base).resolve()), "--outtype", "f32"]
+        _convert("convert_lora_to_gguf.py", [*args, str(adapter_dir)], str(adapter_dir))
+
+    return _atomic_file(Path(target).resolve(), convert)
 
 
 def import_llama_cpp():  # noqa: ANN201 (the module)

@@ -68,7 +68,6 @@ class LlamaCppModel:
         self.memory = ll.llama_get_memory(self.ctx)
         self.batch = ll.llama_batch_init(self.n_batch, 0, 1)
         self.loras: dict[str, Any] = {}  # name -> llama_adapter_lora pointer (freed with the model)
-        self.lora_files: dict[str, str] = {}
         self.active: str | None = None
         self.select(None)
 
@@ -79,14 +78,12 @@ class LlamaCppModel:
         if not ptr:
             raise ModelNotFoundError(f"llama.cpp could not load the LoRA {gguf_lora} onto {self.gguf.name}")
         self.loras[name] = ptr
-        self.lora_files[name] = str(gguf_lora)
         if self.active == name:
             self.select(name, force=True)
 
     def remove_adapter(self, name: str) -> None:
         """Stop using adapter `name` (llama.cpp frees adapters with their model)."""
         self.loras.pop(name)
-        self.lora_files.pop(name, None)
         if self.active == name:
             self.select(None)
 
@@ -150,7 +147,8 @@ class LlamaCppModel:
         keep_going: Callable[[int, list[int]], bool],
     ) -> list[list[int]]:
         """Generate for each prompt: `pick(row, ids so far, logits)` chooses the next token and
-        `keep_going(row, generated ids)` says whether the row goes on. Returns the generated ids per row."""
+        `keep_going(row, generated ids)`, called after every token, says whether the row goes on (a row also
+        ends at its budget). Returns the generated ids per row."""
         need = [len(p) + b for p, b in zip(prompts, budgets, strict=True)]
         if max(need) > self.n_ctx:
             raise ValueError(
@@ -196,7 +194,7 @@ class LlamaCppModel:
             for row in running:
                 tok = pick(row, prompts[row] + generated[row], current[row])
                 generated[row].append(tok)
-                if len(generated[row]) < budgets[row] and keep_going(row, generated[row]):
+                if keep_going(row, generated[row]) and len(generated[row]) < budgets[row]:
                     step.append((tok, len(prompts[row]) + len(generated[row]) - 1, seq_of[row], True))
                     still.append(row)
             if not still:

@@ -36,10 +36,22 @@ class LoadedModel:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def backend(self) -> str:
+        """The runtime answering: "hf" (transformers + PEFT) or "llamacpp" (core/llamacpp.py)."""
+        return getattr(self.model, "backend", "hf")
+
+    @property
     def device(self) -> torch.device:
-        if not hasattr(self.model, "parameters"):  # the llama.cpp runtime
+        if self.backend == "llamacpp":
             return self.model.device
         return next(self.model.parameters()).device
+
+    @property
+    def context_length(self) -> int:
+        """Tokens the model was trained to attend over (2048 when its config does not say)."""
+        if self.backend == "llamacpp":
+            return int(self.model.context_length or 2048)
+        return int(getattr(self.model.config, "max_position_embeddings", 0) or 2048)
 
 
 def cache_root() -> Path:

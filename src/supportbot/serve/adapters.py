@@ -34,7 +34,7 @@ def resolve_adapter(name: str, source: str, base: str) -> Path:
 
 def adapter_set(lm: LoadedModel) -> AdapterSet | GgufAdapterSet:
     """The adapter set that fits the runtime of `lm`."""
-    return GgufAdapterSet(lm) if getattr(lm.model, "backend", None) == "llamacpp" else AdapterSet(lm)
+    return GgufAdapterSet(lm) if lm.backend == "llamacpp" else AdapterSet(lm)
 
 
 class AdapterSet:

@@ -112,7 +112,7 @@ class HFEngine:
         from supportbot.serve.adapters import adapter_set
 
         self.lm = lm
-        self.backend = getattr(lm.model, "backend", "hf")
+        self.backend = lm.backend
         self.base_name = lm.name
         self.gen_cfg = gen_cfg
         self.cfg = cfg
@@ -122,10 +122,7 @@ class HFEngine:
         self.default_model = cfg.default_model or default_model or self.base_name
         self.resolve(self.default_model)  # a configured default must exist
         self.created = int(time.time())
-        if self.backend == "llamacpp":
-            self.context_length = int(lm.model.context_length or 2048)
-        else:
-            self.context_length = int(getattr(lm.model.config, "max_position_embeddings", 0) or 2048)
+        self.context_length = lm.context_length
         self._count_tok = copy.deepcopy(lm.tokenizer)  # event-loop-only copy; the worker owns lm.tokenizer
         self._pending: collections.deque[Job] = collections.deque()
         self._cv = threading.Condition()
