@@ -40,8 +40,8 @@ def test_the_llamacpp_backend_serves_base_and_adapter_like_the_hf_backend(tmp_pa
     env["SUPPORTBOT_API_KEYS"] = KEY_ENV
     cmd = [sys.executable, "-m", "supportbot.cli", "serve", "--model", "tiny-random", "--port", str(port)]
     cmd += [
-        "--backend",
-        "llamacpp",
+        "--set",
+        "model.backend=llamacpp",
         "--adapter",
         f"tuned={adapter}",
         "--set",

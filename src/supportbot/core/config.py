@@ -49,8 +49,8 @@ class ModelConfig(StrictModel):
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     backend: Literal["hf", "llamacpp"] = Field(
         "hf",
-        description="Runtime of eval and chat: hf (transformers + PEFT) or llamacpp (GGUF base + GGUF LoRA "
-        "through llama-cpp-python; `make setup-llamacpp`). serve has its own serve.backend.",
+        description="Runtime of eval, chat and serve: hf (transformers + PEFT) or llamacpp (GGUF base + GGUF "
+        "LoRA through llama-cpp-python; `make setup-llamacpp`). serve.backend, when set, overrides it there.",
     )
     gguf: GgufConfig = Field(default_factory=GgufConfig)
 

@@ -140,6 +140,7 @@ def build_app(root_cfg: Any) -> FastAPI:
     admin_keys = load_admin_keys(cfg)
     Guardrails(cfg.guardrails)  # fails fast on a missing PII module
     troubleshooter = Troubleshooter.load(root_cfg)  # a missing/stale index fails before the model loads
+    cfg.backend = cfg.runtime(root_cfg.model.backend)
     if cfg.backend == "vllm":
         from supportbot.serve.vllm_backend import VllmEngine
 

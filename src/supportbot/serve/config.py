@@ -106,11 +106,16 @@ class ServeConfig(StrictModel):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
-    backend: Literal["hf", "llamacpp", "vllm"] = Field(
-        "hf",
+    backend: Literal["hf", "llamacpp", "vllm"] | None = Field(
+        None,
         description="hf (transformers + PEFT), llamacpp (GGUF base of model.gguf.type + GGUF LoRAs, CPU; "
-        "`make setup-llamacpp`) or vllm (GPU).",
+        "`make setup-llamacpp`) or vllm (GPU); null: model.backend, the runtime eval and chat use too.",
     )
+
+    def runtime(self, model_backend: str) -> str:
+        """The backend serve runs: serve.backend, else the model section's."""
+        return self.backend or model_backend
+
     api_keys_env: str = Field("SUPPORTBOT_API_KEYS", description="Env var holding comma-separated keys.")
     api_keys_file: str | None = Field(None, description="File with one API key per line (# comments).")
     admin_keys_env: str = Field(

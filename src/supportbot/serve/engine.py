@@ -137,7 +137,7 @@ class HFEngine:
     def load(cls, model: ModelConfig, gen_cfg: GenerationConfig, cfg: ServeConfig) -> HFEngine:
         """Load the base model named by `model.name` (or a run dir: base + "tuned") and the adapters."""
         base, adapters, default = resolve_models(model, cfg)
-        backend = "llamacpp" if cfg.backend == "llamacpp" else "hf"
+        backend = cfg.runtime(model.backend)
         lm = load_runtime(base, dtype=model.dtype, device=model.device, backend=backend, gguf=model.gguf)
         return cls(lm, gen_cfg, cfg, adapters, default)
 
