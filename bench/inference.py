@@ -163,9 +163,6 @@ def server_overrides(args: argparse.Namespace, batching: bool) -> list[str]:
 
 def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.Popen, str]:
     """Start `uvicorn api.app:app` for one mode and wait for /readyz."""
-    import httpx
-
-    port = bl.free_port()
     env = {
         **os.environ,
         "SUPPORTBOT_CONFIG": str(args.server_config),
@@ -178,21 +175,8 @@ def start_server(args: argparse.Namespace, batching: bool) -> tuple[subprocess.P
     env.pop("SUPPORTBOT_MODEL", None)
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)  # torch's intra-op threads in the server
-    cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--log-level", "warning"], cwd=bl.REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + args.start_timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with code {proc.returncode} before it was ready")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    bl.stop_server(proc)
-    raise SystemExit(f"server not ready within {args.start_timeout:g}s")
+    cmd = [sys.executable, "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--log-level", "warning"]
+    return bl.start_server(cmd, env, "/readyz", args.start_timeout)
 
 
 async def single_stream(client: Any, prompt: str, max_new_tokens: int) -> tuple[float | None, float, int]:
@@ -396,7 +380,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--mode", choices=["all", "generate", "load", "engines", "gguf-types"], default="all")
     ap.add_argument("--model", default="smollm2-135m", help="Base model spec or a run dir.")
     ap.add_argument("--adapter", help="generate mode: also time this adapter/run dir unmerged and merged.")
-    ap.add_argument("--max-new-tokens", type=int, default=32)
+    ap.add_argument(
+        "--max-new-tokens",
+        type=int,
+        help="Default 32 (generate, load); 128 (engines, gguf-types: the issue's).",
+    )
     ap.add_argument("--generate-requests", type=int, default=24, help="Requests in generate mode.")
     ap.add_argument("--requests", type=int, default=200, help="Requests per server mode.")
     ap.add_argument("--concurrency", type=int, default=8)
@@ -437,6 +425,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = ap.parse_args(argv)
     if args.mode in ("engines", "gguf-types"):
         return engines_main(args)
+    args.max_new_tokens = args.max_new_tokens or 32
 
     from supportbot.config import load_config
 
@@ -490,8 +479,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def engines_main(args: argparse.Namespace) -> dict[str, Any]:
     """--mode engines / gguf-types: write bench/results/{engines,gguf_types}.{json,md}."""
-    args.threads = args.threads or engines.default_threads()
-    args.max_new_tokens = args.max_new_tokens if args.max_new_tokens != 32 else 128
+    from supportbot.core.llamacpp import default_threads
+
+    args.threads = args.threads or default_threads()
+    args.max_new_tokens = args.max_new_tokens or 128
     m = bl.machine()
     print(f"machine: {bl.machine_line(m)}", flush=True)
     report: dict[str, Any] = {

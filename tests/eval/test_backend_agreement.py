@@ -59,7 +59,8 @@ def test_agreement_per_label_on_real_tokens(tmp_path):
     full = len(tok("Wait 24 hours.", add_special_tokens=False)["input_ids"])
     assert got["tuned"]["prefix_tokens_mean"] == (diverge_at + full) / 2
     assert got["base"]["identical"] == 1.0
-    assert runtime_of(other) == "llamacpp q8_0" and runtime_of(ref) == "hf"
+    assert runtime_of(json.loads((other / "metrics.json").read_text())) == "llamacpp q8_0"
+    assert runtime_of(json.loads((ref / "metrics.json").read_text())) == "hf"
     table = markdown_table(ref, [other], tok)
     assert (
         "| hf | 55.0% (46.0%–64.0%)" in table and "| llamacpp q8_0 |" in table and "50.0% / 100.0%" in table

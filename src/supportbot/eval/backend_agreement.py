@@ -25,10 +25,9 @@ def _answers(results_dir: Path) -> dict[tuple[str, str], str]:
     return {(r["model"], r["id"]): r["answer"] for r in read_jsonl(path)}
 
 
-def runtime_of(results_dir: Path) -> str:
-    """'hf' or 'llamacpp <gguf type>' from the results dir's manifest."""
-    manifest = json.loads((results_dir / "metrics.json").read_text()).get("manifest", {})
-    backend = manifest.get("backend")
+def runtime_of(metrics: dict[str, Any]) -> str:
+    """'hf' or 'llamacpp <gguf type>' from an eval's metrics.json manifest."""
+    backend = (metrics.get("manifest") or {}).get("backend")
     return f"{backend['name']} {backend['gguf_type']}" if backend else "hf"
 
 
@@ -69,10 +68,11 @@ def agreement(reference: Path, other: Path, tokenizer: Any) -> dict[str, dict[st
 
 def headline(results_dir: Path) -> dict[str, Any]:
     """Win rate (interval), hallucination rates and key-fact coverage of one results dir."""
-    m = json.loads((results_dir / "metrics.json").read_text())["overall"]
+    data = json.loads((results_dir / "metrics.json").read_text())
+    m = data["overall"]
     pw, tuned, base = m.get("pairwise") or {}, m.get("tuned") or {}, m.get("base") or {}
     return {
-        "runtime": runtime_of(results_dir),
+        "runtime": runtime_of(data),
         "win_rate": pw.get("win_rate"),
         "win_rate_ci95": pw.get("win_rate_ci95"),
         "hallucination_rate": (tuned.get("hallucination_rate"), base.get("hallucination_rate")),
