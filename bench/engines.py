@@ -225,13 +225,15 @@ async def load_level(url: str, model: str | None, prompts: list[str], c: int, ar
 
 
 async def streamed(url: str, model: str | None, q: str, args: Any) -> tuple[float, float, int]:
-    """One streamed chat completion: (time to first content, total time, content chunks)."""
+    """One streamed chat completion: (time to first content, total time, completion tokens). Tokens come from the
+    usage chunk where the server sends one (supportbot streams whole words, not tokens), else one per chunk."""
     import httpx
 
     body = {"messages": messages(q), "max_tokens": args.max_new_tokens, "temperature": 0.0, "stream": True}
+    body["stream_options"] = {"include_usage": True}
     body.update({"model": model} if model else {"repeat_penalty": args.repetition_penalty})
     headers = {"Authorization": f"Bearer {KEY}"}
-    first, chunks = None, 0
+    first, chunks, usage = None, 0, None
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=args.timeout) as client:
         t0 = time.perf_counter()
         async with client.stream("POST", "/v1/chat/completions", json=body) as r:
@@ -239,11 +241,13 @@ async def streamed(url: str, model: str | None, q: str, args: Any) -> tuple[floa
             async for line in r.aiter_lines():
                 if not line.startswith("data: ") or line.strip() == "data: [DONE]":
                     continue
-                for choice in json.loads(line[6:]).get("choices") or []:
+                chunk = json.loads(line[6:])
+                usage = (chunk.get("usage") or {}).get("completion_tokens") or usage
+                for choice in chunk.get("choices") or []:
                     if (choice.get("delta") or {}).get("content"):
                         chunks += 1
                         first = first or time.perf_counter() - t0
-    return first or 0.0, time.perf_counter() - t0, chunks
+    return first or 0.0, time.perf_counter() - t0, usage or chunks
 
 
 def drive_server(
