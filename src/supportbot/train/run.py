@@ -9,6 +9,7 @@ and the summary in run.json. It runs unchanged under `torchrun` / `accelerate la
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -36,6 +37,12 @@ from supportbot.train.callbacks import (
     perplexity,
 )
 from supportbot.train.dropout import use_fast_lora_dropout
+from supportbot.train.fsdp import (
+    base_eval_at_start,
+    enable_fsdp_on_cpu,
+    fsdp_requested,
+    load_adapter_into_sharded,
+)
 from supportbot.train.fused_lora import use_fused_lora
 from supportbot.train.loss import labelled_positions_loss, plain_head_parts
 from supportbot.train.mfu import chip_name, flops_per_token, measured_peak_gflops
@@ -153,7 +160,8 @@ def load_for_training(spec: str, quant: Any, precision: str, local_rank: int) ->
 
     if quant.bits not in (4, 8):
         dtype = "bfloat16" if precision == "bf16" else "float32"
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        # FSDP: each process loads on CPU and fully_shard moves only its own shard to its GPU
+        device = "cuda" if torch.cuda.is_available() and not fsdp_requested() else "cpu"
         lm = load_base_model(spec, dtype=dtype, device=device)
         if device == "cuda" and local_rank:
             lm.model.to(f"cuda:{local_rank}")
@@ -188,6 +196,8 @@ def adapter_digest(model: Any) -> str:
 
     h = hashlib.sha256()
     for name, t in sorted(get_peft_model_state_dict(model).items()):
+        if hasattr(t, "full_tensor"):  # FSDP2 shard (DTensor): gather it, a collective every rank runs
+            t = t.full_tensor()
         h.update(name.encode())
         h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
@@ -201,6 +211,26 @@ def _make_trainer_class() -> type:
     class SupportbotTrainer(Trainer):
         counter = TokenCounter()
         labelled_loss = True
+
+        def create_accelerator_and_postprocess(self):  # type: ignore[override]
+            """The stock accelerator, switched to FSDP2 in CPU processes when FSDP was asked for (train/fsdp.py)."""
+            super().create_accelerator_and_postprocess()
+            if enable_fsdp_on_cpu(self.accelerator):
+                self.is_fsdp_enabled = True
+
+        def _load_from_checkpoint(self, resume_from_checkpoint, model=None):  # type: ignore[override]
+            """FSDP2: the adapter goes in through torch's sharded state-dict API (train/fsdp.py)."""
+            if self.is_fsdp_enabled and self.accelerator.is_fsdp2:
+                return load_adapter_into_sharded(
+                    model if model is not None else self.model, resume_from_checkpoint
+                )
+            return super()._load_from_checkpoint(resume_from_checkpoint, model)
+
+        def _load_best_model(self):  # type: ignore[override]
+            """FSDP2: as `_load_from_checkpoint`, from the best checkpoint."""
+            if self.is_fsdp_enabled and self.accelerator.is_fsdp2:
+                return load_adapter_into_sharded(self.model, self.state.best_model_checkpoint)
+            return super()._load_best_model()
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
             """Labelled-positions loss when the model, the run and the options allow; else the stock path."""
@@ -410,6 +440,11 @@ def _train(recipe: Recipe, resume: str | Path | None, allow_fallback: bool) -> R
         run = RunDir(Path(_broadcast(str(root) if root else None, world)))
     t = cfg.train
     quant, fallback_note = check_quantization(t.quantization, allow_fallback)
+    if quant.bits in (4, 8) and fsdp_requested() and world > 1:
+        raise ConfigError(
+            f"train.quantization={t.quantization} under FSDP: supportbot does not shard bitsandbytes weights; "
+            "launch QLoRA with configs/accelerate/ddp.yaml (or torchrun) instead"
+        )
     seed_everything(t.seed)
     if t.threads and not torch.cuda.is_available():
         torch.set_num_threads(t.threads)  # before the precision probe: it times GEMMs with these threads
@@ -536,20 +571,25 @@ def _train(recipe: Recipe, resume: str | Path | None, allow_fallback: bool) -> R
 
         # 5. Base-model perplexity before step 0 (stored in the run for comparison).
         if checkpoint is None and t.eval_base:
-            base = trainer.evaluate(metric_key_prefix="base")
-            if main:
-                run.update_manifest(
-                    base_val_loss=base["base_loss"], base_val_perplexity=perplexity(base["base_loss"])
-                )
-                run.say(
-                    f"base model: val loss {base['base_loss']:.4f}, perplexity {perplexity(base['base_loss']):.2f}"
-                )
+            record = functools.partial(_record_base_eval, run, main)
+            if trainer.is_fsdp_enabled:
+                base_eval_at_start(trainer, record)
+            else:
+                record(trainer.evaluate(metric_key_prefix="base"))
         if main:
             run.say(
                 f"training: metrics {run.metrics}, tensorboard {run.tensorboard}, checkpoints {run.checkpoints}"
             )
 
         return _run_and_finish(cfg, run, main, world, trainer, lm, checkpoint, loop_cbs)
+
+
+def _record_base_eval(run: RunDir, main: bool, base: dict[str, float]) -> None:
+    """The base model's val loss and perplexity into run.json and the log."""
+    if main:
+        loss = base["base_loss"]
+        run.update_manifest(base_val_loss=loss, base_val_perplexity=perplexity(loss))
+        run.say(f"base model: val loss {loss:.4f}, perplexity {perplexity(loss):.2f}")
 
 
 def _trainer_with_callbacks(
@@ -598,6 +638,12 @@ def _trainer_with_callbacks(
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
     trainer = make_trainer(callbacks)
+    if getattr(trainer, "is_fsdp_enabled", False) and samples_cb.prompts:
+        # generation on rank 0 alone would wait forever for the other ranks' shards
+        samples_cb.prompts = []
+        run.say(
+            "sample generations: off under FSDP (every rank holds a shard; eval the adapter after training)"
+        )
     trainer.callback_handler.callbacks.insert(0, metrics_cb)
     samples_cb.tb_source = lambda: next(
         (cb.tb_writer for cb in trainer.callback_handler.callbacks if isinstance(cb, TensorBoardCallback)),
