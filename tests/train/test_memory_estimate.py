@@ -40,3 +40,15 @@ def test_parts_add_up_and_weights_follow_the_bit_width():
     assert abs(est["total"] - sum(v for k, v in est.items() if k != "total")) < 1e-12
     w8, w32 = (memory_estimate(model, PARAMS, bits, 1, 64, False)["weights"] for bits in (8, 32))
     assert w32 == 4 * w8 and est["weights"] < w8
+
+
+def test_fsdp_shards_split_the_model_state_but_not_the_activations():
+    model = tiny_random_model()
+    layers = model.config.num_hidden_layers
+    one = memory_estimate(model, PARAMS, 32, 1, 64, False)
+    two = memory_estimate(model, PARAMS, 32, 1, 64, False, shards=2)
+    # half the weights, plus one decoder layer gathered whole at a time
+    assert abs(two["weights"] - (one["weights"] / 2 + one["weights"] / layers)) < 1e-12
+    for part in ("adapter", "gradients", "optimizer"):
+        assert abs(two[part] - one[part] / 2) < 1e-15
+    assert two["activations"] == one["activations"] and two["total"] < one["total"]

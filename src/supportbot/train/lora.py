@@ -169,8 +169,12 @@ def memory_estimate(
     gradient_checkpointing: bool,
     act_bytes: int = 4,
     trained_layers: int | None = None,
+    shards: int = 1,
 ) -> dict[str, float]:
     """Rough peak memory of the training tensors in GiB: frozen weights + adapter + grads + AdamW + activations.
+
+    `shards` > 1 (FSDP): weights, adapter, gradients and optimizer state are split across that many processes,
+    plus one decoder layer's weights gathered whole at a time.
 
     Activations per block ≈ s·b·h·(34 + 5·a·s/h) bytes at 16 bits (Korthikanti et al. 2022), scaled to
     `act_bytes`; the 5·a·s/h part is the attention matrix, which only eager attention keeps (SDPA and flash
@@ -195,6 +199,9 @@ def memory_estimate(
     per_layer = b * s * h * act_bytes if gradient_checkpointing else block
     reached = layers if gradient_checkpointing else min(trained_layers or layers, layers)
     activations = per_layer * reached + (block if gradient_checkpointing else 0) + 2 * b * s * vocab * 4
+    if shards > 1:
+        weights = weights / shards + weights / layers
+        adapter, grads, optimizer = adapter / shards, grads / shards, optimizer / shards
     gib = 1024**3
     parts = {
         "weights": weights / gib,

@@ -529,7 +529,9 @@ def _train(recipe: Recipe, resume: str | Path | None, allow_fallback: bool) -> R
             if main:
                 run.say(f"precision: {precision} ({choice.reason})")
                 run.update_manifest(precision=precision, precision_choice=choice.to_json())
-        est = _memory(model, params, quant, precision, t, t.micro_batch_size)
+        est = _memory(
+            model, params, quant, precision, t, t.micro_batch_size, world if fsdp_requested() else 1
+        )
         if main:
             run.say(params.line())
             run.say(format_memory(est))
@@ -670,8 +672,10 @@ def _start_from_adapter(base_model: Any, cfg: Any, quantized: bool) -> Any:
     return load_init_adapter(base_model, t.init_adapter, cfg.model.name, t.objective in ("dpo", "kto"))
 
 
-def _memory(model: Any, params: Any, quant: Any, precision: str, t: Any, rows: int) -> dict[str, float]:
-    """The training-memory estimate for `rows` sequences per micro-step at the run's precision."""
+def _memory(
+    model: Any, params: Any, quant: Any, precision: str, t: Any, rows: int, shards: int = 1
+) -> dict[str, float]:
+    """The training-memory estimate (per process) for `rows` sequences per micro-step at the run's precision."""
     from supportbot.train.lora import memory_estimate
 
     return memory_estimate(
@@ -683,6 +687,7 @@ def _memory(model: Any, params: Any, quant: Any, precision: str, t: Any, rows: i
         t.gradient_checkpointing,
         act_bytes=2 if precision in ("bf16", "fp16") else 4,
         trained_layers=t.lora.top_layers,
+        shards=shards,
     )
 
 
@@ -920,6 +925,15 @@ def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
             f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
         )
     if not math.isnan(s.get("peak_memory_mb") or 0.0):
-        run.say(f"peak memory {s['peak_memory_mb']:.0f} MiB")
+        est = (run.read_manifest().get("memory_estimate_gib") or {}).get("total")
+        against = ""
+        if est:
+            where = (
+                "GPU: allocated"
+                if torch.cuda.is_available()
+                else "CPU: peak RSS, which also holds the process"
+            )
+            against = f" against an estimate of {est * 1024:.0f} MiB for the training tensors ({where})"
+        run.say(f"peak memory {s['peak_memory_mb']:.0f} MiB{against}")
     run.say(f"run dir: {run.root}  (runs/last -> {run.id}); adapter: {s.get('adapter', 'none')}")
     run.say(f"next: supportbot report {run.root}")
