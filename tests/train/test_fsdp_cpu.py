@@ -78,6 +78,7 @@ def test_two_cpu_processes_really_shard_and_train_the_single_process_adapter(fsd
     assert manifest["status"] == "completed" and manifest["world_size"] == 2
     # accelerate on its own reports MULTI_CPU here (plain data parallelism); FSDP means fully_shard ran
     assert manifest["distributed_type"] == "FSDP"
+    assert manifest["fsdp"]["version"] == 2 and manifest["fsdp"]["param_dtype"] is None  # fp32: no policy
     digests = manifest["adapter_sha256_by_rank"]
     assert len(digests) == 2 and digests[0] == digests[1]
 
@@ -129,3 +130,20 @@ def test_the_saved_adapter_is_plain_peft_on_the_unsharded_base(fsdp_run):
     loaded = {n.replace(".default.", "."): p for n, p in plain.named_parameters() if "lora_" in n}
     assert loaded.keys() == saved.keys()
     assert all(bool((loaded[k] == saved[k]).all()) for k in saved)
+
+
+def test_bf16_takes_accelerates_fsdp_mixed_precision_policy(repo_root, tmp_path):
+    over = tiny_overrides(
+        write_splits(tmp_path / "processed"),
+        tmp_path / "runs",
+        **{**STEPS, "train.max_steps": 4, "train.precision": "bf16", "train.num_samples": 0},
+    )
+    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)])
+    assert res.returncode == 0, res.stderr[-3000:]
+    # accelerate's FSDP2 path upcasts the stored weights once a mixed-precision policy is set
+    assert "FSDP upcast of low precision parameters" in res.stderr
+    run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.name != "last")
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["status"] == "completed" and manifest["distributed_type"] == "FSDP"
+    assert manifest["precision"] == "bf16" and manifest["final_val_loss"] < manifest["base_val_loss"]
+    assert manifest["fsdp"]["param_dtype"] == "torch.bfloat16"

@@ -41,6 +41,8 @@ def enable_fsdp_on_cpu(accelerator: Any) -> bool:
         raise ConfigError(
             "FSDP on CPU processes: set `fsdp_sync_module_states: false` in the accelerate config"
         )
+    if state.mixed_precision != "no":  # as AcceleratorState does on accelerators (bf16 gathers and reduces)
+        plugin.set_mixed_precision(state.mixed_precision)
     state.fsdp_plugin = plugin
     state.distributed_type = DistributedType.FSDP
     # as AcceleratorState does for its own FSDP: each later AcceleratorState() copies PartialState's type back
@@ -93,3 +95,16 @@ def load_adapter_into_sharded(model: Any, checkpoint: str | os.PathLike[str]) ->
         )
     state = {trainable[k]: v for k, v in saved.items()}
     set_model_state_dict(model, state, options=StateDictOptions(full_state_dict=True, strict=False))
+
+
+def fsdp_settings(accelerator: Any) -> dict[str, Any]:
+    """What FSDP ran with, for run.json: version, resharding, checkpoint state dict, mixed-precision dtypes."""
+    plugin = accelerator.state.fsdp_plugin
+    policy = plugin.mixed_precision_policy
+    return {
+        "version": plugin.fsdp_version,
+        "reshard_after_forward": str(plugin.reshard_after_forward),
+        "state_dict_type": str(plugin.state_dict_type).split(".")[-1],
+        "param_dtype": str(policy.param_dtype) if policy is not None else None,
+        "reduce_dtype": str(policy.reduce_dtype) if policy is not None else None,
+    }

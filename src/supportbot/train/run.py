@@ -41,6 +41,7 @@ from supportbot.train.fsdp import (
     base_eval_at_start,
     enable_fsdp_on_cpu,
     fsdp_requested,
+    fsdp_settings,
     load_adapter_into_sharded,
 )
 from supportbot.train.fused_lora import use_fused_lora
@@ -653,6 +654,8 @@ def _trainer_with_callbacks(
     )
     if main:  # DDP, FSDP (from `accelerate launch --config_file ...`) or NO: what really wraps the model
         run.update_manifest(distributed_type=str(trainer.accelerator.distributed_type).split(".")[-1])
+        if getattr(trainer, "is_fsdp_enabled", False):
+            run.update_manifest(fsdp=fsdp_settings(trainer.accelerator))
     digest_cb = FinalDigestCallback(adapter_digest)
     trainer.add_callback(digest_cb)
     return trainer, (stop_cb, divergence_cb, digest_cb)
