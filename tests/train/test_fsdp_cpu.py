@@ -89,6 +89,10 @@ def test_two_cpu_processes_really_shard_and_train_the_single_process_adapter(fsd
     assert manifest["base_val_loss"] == pytest.approx(one["base_val_loss"], rel=1e-5)
     assert manifest["final_train_loss"] == pytest.approx(one["final_train_loss"], rel=1e-4)
     assert manifest["final_val_loss"] == pytest.approx(one["final_val_loss"], rel=1e-4)
+    # tokens seen are summed over both ranks, not rank 0's count doubled
+    seen = [json.loads(x).get("tokens_seen") for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    seen_one = [json.loads(x).get("tokens_seen") for x in single.metrics.read_text().splitlines()]
+    assert [n for n in seen if n] == [n for n in seen_one if n] and any(seen)
     sharded = load_file(str(run_dir / "adapter" / "adapter_model.safetensors"))
     whole = load_file(str(single.root / "adapter" / "adapter_model.safetensors"))
     assert sharded.keys() == whole.keys() and len(sharded) > 0

@@ -68,7 +68,7 @@ class MetricsCallback(TrainerCallback):
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
     ):
-        self._last = (time.perf_counter(), self.counter.tokens)
+        self._last = (time.perf_counter(), _summed_over_ranks(self.counter.tokens, self.world_size))
 
     def on_log(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw: Any
@@ -78,22 +78,32 @@ class MetricsCallback(TrainerCallback):
         if "eval_loss" in logs:
             logs["eval_perplexity"] = perplexity(logs["eval_loss"])
         if "loss" in logs:
-            now, tokens = time.perf_counter(), self.counter.tokens
+            # every rank logs the train loss at the same steps, so the count can be summed over ranks here
+            now, tokens = time.perf_counter(), _summed_over_ranks(self.counter.tokens, self.world_size)
             t0, n0 = self._last
             if now > t0:
-                rate = (tokens - n0) * self.world_size / (now - t0)
+                rate = (tokens - n0) / (now - t0)
                 logs["tokens_per_s"] = round(rate, 1)
                 if self.flops_per_token and self.peak_gflops:
                     achieved = rate * self.flops_per_token / 1e9
                     logs["model_gflops"] = round(achieved, 2)
                     logs["mfu"] = round(achieved / (self.peak_gflops * self.world_size), 4)
-            logs["tokens_seen"] = tokens * self.world_size  # real tokens since this process started training
+            logs["tokens_seen"] = tokens  # real tokens, all ranks, since these processes started training
             self._last = (now, tokens)
             logs["memory_mb"] = round(memory_mb(), 1)
         if self.path is not None and state.is_world_process_zero:
             row = {"step": state.global_step, "epoch": state.epoch, "time": round(time.time(), 3), **logs}
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(row) + "\n")
+
+
+def _summed_over_ranks(tokens: int, world_size: int) -> int:
+    """This rank's real-token count summed over all ranks (a collective: every rank must call it)."""
+    if world_size <= 1 or not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return tokens
+    total = torch.tensor([tokens], dtype=torch.int64)
+    torch.distributed.all_reduce(total)
+    return int(total.item())
 
 
 def perplexity(loss: float) -> float:
