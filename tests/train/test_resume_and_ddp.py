@@ -176,3 +176,104 @@ def test_interrupt_saves_a_checkpoint_exits_nonzero_and_bare_resume_finishes(tmp
     assert res.returncode == 0, res.stderr[-2000:]
     assert f"resuming {ckpt.name}" in res.stdout
     assert resolve_run_dir(run_dir).read_manifest()["status"] == "completed"
+
+
+def _worker_pids(launcher_pid: int) -> dict[int, int]:
+    """{RANK: pid} of the worker processes a torch.distributed.run launcher started."""
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(launcher_pid)], capture_output=True, text=True)
+    ranks = {}
+    for pid in (int(x) for x in out.stdout.split()):
+        env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        rank = next((int(e.split(b"=", 1)[1]) for e in env if e.startswith(b"RANK=")), None)
+        if rank is not None:
+            ranks[rank] = pid
+    return ranks
+
+
+def test_sigterm_to_one_ddp_rank_stops_both_at_one_checkpoint_and_resume_finishes(tmp_path, repo_root):
+    """Preemption often signals one process first. A rank stopping alone would leave the other waiting in its
+    gradient all-reduce; both must stop after the same step, with rank 0's checkpoint, and resume."""
+    data = write_splits(tmp_path / "processed")
+    over = tiny_overrides(
+        data,
+        tmp_path / "runs",
+        **{
+            **STEPS,
+            "train.max_steps": 60,
+            "train.save_steps": 50,
+            "train.eval_steps": 50,
+            "train.precision": "fp32",
+        },
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29534",
+    ]
+    proc = subprocess.Popen(
+        [*launch, str(repo_root / "scripts" / "train.py"), *sets(over)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 240
+    sent = False
+    while time.time() < deadline and proc.poll() is None:
+        metrics = list((tmp_path / "runs").glob("2*/metrics.jsonl")) if (tmp_path / "runs").is_dir() else []
+        lines = metrics[0].read_text().splitlines() if metrics else []
+        if any(json.loads(x).get("step", 0) >= 6 for x in lines if x.strip()):
+            os.kill(_worker_pids(proc.pid)[1], signal.SIGTERM)  # rank 1 only
+            sent = True
+            break
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=120)  # without the agreement, rank 0 would wait here for rank 1
+    assert sent, "the run finished before it could be signalled"
+    assert proc.returncode != 0  # interrupted, not completed
+    assert "SIGTERM reached another rank" in out, err[-2000:]
+    run_dir = next(p for p in (tmp_path / "runs").glob("2*") if p.is_dir())
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["status"] == "interrupted"
+    ckpt = latest_checkpoint(resolve_run_dir(run_dir))
+    stopped = int(ckpt.name.split("-")[1])
+    assert 6 <= stopped < 50  # saved where the ranks stopped, not at a save step
+    assert manifest["global_step"] == stopped
+
+    res = subprocess.run(
+        [
+            *launch,
+            str(repo_root / "scripts" / "train.py"),
+            "--resume",
+            str(run_dir),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr[-2000:]  # transformers' own CPU-rank optimizer load failed here
+    assert f"resuming {ckpt.name}" in res.stdout
+    resumed = resolve_run_dir(run_dir).read_manifest()
+    assert resumed["status"] == "completed" and resumed["global_step"] == 60
+
+    # the same two processes, never interrupted, end at the same losses
+    ref_over = [o.replace(str(tmp_path / "runs"), str(tmp_path / "ref")) for o in over]
+    ref = subprocess.run(
+        [*launch, str(repo_root / "scripts" / "train.py"), *sets(ref_over)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    whole = resolve_run_dir(tmp_path / "ref" / "last").read_manifest()
+    assert resumed["final_train_loss"] == pytest.approx(whole["final_train_loss"], rel=1e-4)
+    assert resumed["final_val_loss"] == pytest.approx(whole["final_val_loss"], rel=1e-4)

@@ -97,13 +97,20 @@ class MetricsCallback(TrainerCallback):
                 fh.write(json.dumps(row) + "\n")
 
 
+def _reduced_over_ranks(value: int, world_size: int, op: str = "sum") -> int:
+    """An integer reduced (sum or max) over all ranks; a collective, so every rank must call it."""
+    dist = torch.distributed
+    if world_size <= 1 or not (dist.is_available() and dist.is_initialized()):
+        return value
+    device = f"cuda:{torch.cuda.current_device()}" if dist.get_backend() == "nccl" else "cpu"
+    box = torch.tensor([value], dtype=torch.int64, device=device)
+    dist.all_reduce(box, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
+    return int(box.item())
+
+
 def _summed_over_ranks(tokens: int, world_size: int) -> int:
     """This rank's real-token count summed over all ranks (a collective: every rank must call it)."""
-    if world_size <= 1 or not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-        return tokens
-    total = torch.tensor([tokens], dtype=torch.int64)
-    torch.distributed.all_reduce(total)
-    return int(total.item())
+    return _reduced_over_ranks(tokens, world_size)
 
 
 def perplexity(loss: float) -> float:
@@ -243,14 +250,17 @@ class GracefulStopCallback(TrainerCallback):
     `catching()` installs the handlers around `trainer.train()` (main thread only) and restores them after.
     """
 
-    def __init__(self, say: Any = print) -> None:
-        self.signum: int | None = None
+    def __init__(self, say: Any = print, world_size: int = 1) -> None:
+        self.signum: int | None = None  # the signal this run stops for (this rank's or another rank's)
+        self._received: int | None = None  # the signal this process itself received
         self._say = say
+        self.world_size = world_size
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.signum is not None:
+        if self._received is not None:
             raise KeyboardInterrupt  # second signal: stop now, without the checkpoint
-        self.signum = signum
+        self._received = signum
+        self.signum = self.signum or signum
         self._say(
             f"{signal.Signals(signum).name}: saving a checkpoint after this step, then stopping "
             "(send it again to stop at once)"
@@ -270,7 +280,15 @@ class GracefulStopCallback(TrainerCallback):
                 signal.signal(s, handler)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any):
-        if self.signum is not None:
+        # Several processes: the signal may reach one rank a step before the others (or only one). All stop at
+        # the step where the first got it; a rank that stopped alone would leave the rest waiting in a collective.
+        signum = _reduced_over_ranks(self.signum or 0, self.world_size, op="max")
+        if signum:
+            if self.signum is None:
+                self.signum = signum
+                self._say(
+                    f"{signal.Signals(signum).name} reached another rank: saving a checkpoint, then stopping"
+                )
             control.should_save = True
             control.should_training_stop = True
         return control

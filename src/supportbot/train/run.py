@@ -227,6 +227,22 @@ def _make_trainer_class() -> type:
                 )
             return super()._load_from_checkpoint(resume_from_checkpoint, model)
 
+        def _load_optimizer_and_scheduler(self, checkpoint):  # type: ignore[override]
+            """CPU processes: transformers maps the optimizer state to `args.device`, which on a CPU rank is
+            'cpu:0', a location torch.load cannot restore (DDP resume on CPU failed); load it to 'cpu'."""
+            plain_cpu_ranks = not (
+                torch.cuda.is_available() or self.is_fsdp_enabled or self.is_deepspeed_enabled
+            )
+            if checkpoint is None or self.args.world_size <= 1 or not plain_cpu_ranks:
+                return super()._load_optimizer_and_scheduler(checkpoint)
+            from transformers.trainer import OPTIMIZER_NAME, SCHEDULER_NAME
+
+            path = Path(checkpoint)
+            if (path / OPTIMIZER_NAME).is_file() and (path / SCHEDULER_NAME).is_file():
+                load = functools.partial(torch.load, map_location="cpu", weights_only=True)
+                self.optimizer.load_state_dict(load(path / OPTIMIZER_NAME))
+                self.lr_scheduler.load_state_dict(load(path / SCHEDULER_NAME))
+
         def _load_best_model(self):  # type: ignore[override]
             """FSDP2: as `_load_from_checkpoint`, from the best checkpoint."""
             if self.is_fsdp_enabled and self.accelerator.is_fsdp2:
@@ -630,7 +646,7 @@ def _trainer_with_callbacks(
         run.samples,
         t.sample_max_new_tokens,
     )
-    stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None)
+    stop_cb = GracefulStopCallback(run.say if main else lambda _msg: None, world)
     callbacks: list[Any] = [
         EvaluateLastStepCallback(),
         ChecksumCallback(),
