@@ -36,6 +36,21 @@ def sets(overrides: list[str]) -> list[str]:
     return [a for o in overrides for a in ("--set", o)]
 
 
+def two_processes(repo_root: Path, port: int, args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of a 2-process gloo run of scripts/train.py (torch.distributed.run)."""
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(port),
+    ]
+    return [*launch, str(repo_root / "scripts" / "train.py"), *args], env
+
+
 def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path, repo_root):
     data = write_splits(tmp_path / "processed")
     env = {**os.environ, "PYTHONPATH": str(repo_root / "src")}
@@ -104,18 +119,7 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
             "train.precision": "fp32",
         },
     )
-    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29533",
-        str(repo_root / "scripts" / "train.py"),
-        *sets(over),
-    ]
+    cmd, env = two_processes(repo_root, 29533, sets(over))
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
     runs = [p for p in (tmp_path / "runs").iterdir() if p.name != "last"]
@@ -205,18 +209,9 @@ def test_sigterm_to_one_ddp_rank_stops_both_at_one_checkpoint_and_resume_finishe
             "train.precision": "fp32",
         },
     )
-    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
-    launch = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        "29534",
-    ]
+    cmd, env = two_processes(repo_root, 29534, sets(over))
     proc = subprocess.Popen(
-        [*launch, str(repo_root / "scripts" / "train.py"), *sets(over)],
+        cmd,
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -245,19 +240,8 @@ def test_sigterm_to_one_ddp_rank_stops_both_at_one_checkpoint_and_resume_finishe
     assert 6 <= stopped < 50  # saved where the ranks stopped, not at a save step
     assert manifest["global_step"] == stopped
 
-    res = subprocess.run(
-        [
-            *launch,
-            str(repo_root / "scripts" / "train.py"),
-            "--resume",
-            str(run_dir),
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cmd, env = two_processes(repo_root, 29535, ["--resume", str(run_dir)])
+    res = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]  # transformers' own CPU-rank optimizer load failed here
     assert f"resuming {ckpt.name}" in res.stdout
     resumed = resolve_run_dir(run_dir).read_manifest()
@@ -265,14 +249,8 @@ def test_sigterm_to_one_ddp_rank_stops_both_at_one_checkpoint_and_resume_finishe
 
     # the same two processes, never interrupted, end at the same losses
     ref_over = [o.replace(str(tmp_path / "runs"), str(tmp_path / "ref")) for o in over]
-    ref = subprocess.run(
-        [*launch, str(repo_root / "scripts" / "train.py"), *sets(ref_over)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    cmd, env = two_processes(repo_root, 29536, sets(ref_over))
+    ref = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert ref.returncode == 0, ref.stderr[-2000:]
     whole = resolve_run_dir(tmp_path / "ref" / "last").read_manifest()
     assert resumed["final_train_loss"] == pytest.approx(whole["final_train_loss"], rel=1e-4)
