@@ -342,6 +342,8 @@ def run_supportbot(job: dict[str, Any]) -> dict[str, Any]:
         "train": load_config(job["config"], overrides).train.model_dump(mode="json"),
         "train_seconds": round(seconds, 2),  # includes model load and data rendering inside train()
         "peak_rss_mb": round(peak, 1),
+        # the recipe's own estimate of its training tensors (run.json), beside the measured peak
+        "memory_estimate_mb": round(result.run.read_manifest()["memory_estimate_gib"]["total"] * 1024, 1),
         "steps": read_metrics(result.run.metrics),
         "run_dir": str(result.run.root),
         "val": val_losses(model, val_rows, lm.tokenizer.pad_token_id),
@@ -564,6 +566,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{s['seconds_per_step']:.1f}",
                 f"{s['seconds_per_epoch'] / 60:.1f}",
                 f"{s['peak_rss_mb']:.0f}",
+                f"{s['memory_estimate_mb']:.0f}" if s.get("memory_estimate_mb") else "",
                 f"{s['val_loss']:.4f}",
                 f"{cmp['relative_difference']:+.1%} {cmp['paired_example_diff_95ci']}" if cmp else "",
                 ("yes" if cmp["equal_within_noise"] else "no") if cmp else "",
@@ -577,6 +580,7 @@ def markdown(report: dict[str, Any]) -> str:
         "s/step",
         "min/epoch*",
         "peak RSS MiB",
+        "estimate MiB**",
         "val loss",
         "val loss vs baseline (95% CI)",
         "equal loss?",
@@ -611,6 +615,8 @@ All sides: the first {d["examples_rendered"]} examples of the train split ({d["r
 Baseline padding: {sides["baseline"]["padding_share"]:.0%} of the tokens it computed were padding.
 Equal loss: {loss["criterion"]}.
 *min/epoch: the whole train split ({d["full_split_tokens"]:,} real tokens) at the measured rate.
+**estimate: supportbot's memory estimate of its training tensors (run.json `memory_estimate_gib`); the peak RSS
+also holds the process itself (torch, tokenizer, data).
 
 ![loss curves]({report["plot"]})
 """
@@ -770,6 +776,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "train_seconds": r["train_seconds"],
             "seconds_per_epoch": round(job["data"]["full_split_tokens"] / speed["tokens_per_s"], 1),
             "peak_rss_mb": r["peak_rss_mb"],
+            "memory_estimate_mb": r.get("memory_estimate_mb"),
             "val_loss": round(val_summary(r["val"]), 4),
             "curve": [
                 {k: p[k] for k in ("step", "tokens_seen", "loss", "learning_rate", "grad_norm")}

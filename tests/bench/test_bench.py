@@ -66,6 +66,11 @@ def test_train_throughput_trains_every_side_on_the_same_real_tokens_and_writes_j
         assert s["tokens_per_s"] > 0 and s["measured_steps"] == s["optimizer_steps"] - 1
         assert all(p["loss"] > 0 for p in s["curve"])
     assert "packing" in report["sides"]["supportbot"]["settings"]
+    # the recipe's memory estimate sits beside its measured peak
+    assert (
+        0 < report["sides"]["supportbot"]["memory_estimate_mb"] < report["sides"]["supportbot"]["peak_rss_mb"]
+    )
+    assert report["sides"]["baseline"]["memory_estimate_mb"] is None
     assert report["loss"]["val_examples"] == 4 and "equal_within_noise" in report["loss"]
     assert report["ratio_vs_trl"] > 0 and report["loss_vs_trl"]["val_examples"] == 4
     assert "TRL SFTTrainer, packing=True" in report["sides"]["trl-packed"]["settings"]
