@@ -151,3 +151,31 @@ def test_bf16_takes_accelerates_fsdp_mixed_precision_policy(repo_root, tmp_path)
     assert manifest["status"] == "completed" and manifest["distributed_type"] == "FSDP"
     assert manifest["precision"] == "bf16" and manifest["final_val_loss"] < manifest["base_val_loss"]
     assert manifest["fsdp"]["param_dtype"] == "torch.bfloat16"
+
+
+def test_a_preference_run_under_fsdp_says_it_is_not_sharded(repo_root, tmp_path):
+    """TRL's trainers do not take supportbot's CPU FSDP switch: the run trains data-parallel and says so."""
+    from .test_preference_train import dpo_overrides, write_pairs
+
+    sft = train(
+        load_recipe(
+            None,
+            tiny_overrides(
+                write_splits(tmp_path / "processed"), tmp_path / "sft", **{"train.num_samples": 0}
+            ),
+        )
+    )
+    over = dpo_overrides(
+        write_pairs(tmp_path / "prefs"),
+        tmp_path / "runs",
+        sft.run.root,
+        **{"train.max_steps": 2, "train.num_samples": 0},
+    )
+    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)])
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (
+        res.stdout.count("warning: FSDP was asked for, but this dpo run is plain data parallel (MULTI_CPU)")
+        == 1
+    )
+    run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.name != "last")
+    assert json.loads((run_dir / "run.json").read_text())["distributed_type"] == "MULTI_CPU"

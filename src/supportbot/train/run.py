@@ -657,9 +657,14 @@ def _trainer_with_callbacks(
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
     trainer = make_trainer(callbacks)
+    if main and fsdp_requested() and world > 1 and not getattr(trainer, "is_fsdp_enabled", False):
+        run.say(
+            f"warning: FSDP was asked for, but this {t.objective} run is plain data parallel "
+            f"({str(trainer.accelerator.distributed_type).split('.')[-1]}): supportbot shards SFT runs only"
+        )
     if getattr(trainer, "is_fsdp_enabled", False) and samples_cb.prompts:
         # generation on rank 0 alone would wait forever for the other ranks' shards
-        samples_cb.prompts = []
+        samples_cb.prompts = []  # rank 0's; the others have none
         run.say(
             "sample generations: off under FSDP (every rank holds a shard; eval the adapter after training)"
         )
