@@ -42,7 +42,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(repo_root: Path, cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+def _launch(
+    repo_root: Path, cwd: Path, args: list[str], config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
     env.pop("ACCELERATE_USE_FSDP", None)
     cmd = [
@@ -50,7 +52,7 @@ def _launch(repo_root: Path, cwd: Path, args: list[str]) -> subprocess.Completed
         "-m",
         "accelerate.commands.launch",
         "--config_file",
-        str(repo_root / "configs" / "accelerate" / "fsdp.yaml"),
+        str(config or repo_root / "configs" / "accelerate" / "fsdp.yaml"),
         "--main_process_port",
         str(_free_port()),
         str(repo_root / "scripts" / "train.py"),
@@ -179,3 +181,13 @@ def test_a_preference_run_under_fsdp_says_it_is_not_sharded(repo_root, tmp_path)
     )
     run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.name != "last")
     assert json.loads((run_dir / "run.json").read_text())["distributed_type"] == "MULTI_CPU"
+
+
+def test_fsdp1_on_cpu_processes_is_refused_naming_the_key(repo_root, tmp_path):
+    fsdp1 = tmp_path / "fsdp1.yaml"
+    text = (repo_root / "configs" / "accelerate" / "fsdp.yaml").read_text()
+    fsdp1.write_text(text.replace("fsdp_version: 2", "fsdp_version: 1"))
+    over = tiny_overrides(write_splits(tmp_path / "processed"), tmp_path / "runs", **STEPS)
+    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)], config=fsdp1)
+    assert res.returncode != 0
+    assert "needs FSDP2: set `fsdp_version: 2` in the accelerate config (got 1)" in res.stderr

@@ -1,8 +1,8 @@
 """FSDP2 in CPU processes (gloo).
 
 accelerate turns FSDP on only for accelerators (`AcceleratorState` ignores the FSDP plugin when the processes
-are CPU ones, accelerate 1.11-1.16), so `accelerate launch --config_file configs/accelerate/fsdp.yaml --cpu`
-silently ran plain data parallelism. torch's `fully_shard` itself works over gloo; this module switches the
+are CPU ones, accelerate 1.11-1.16), so `accelerate launch --config_file configs/accelerate/fsdp.yaml` on a
+machine without a GPU silently ran plain data parallelism (MULTI_CPU). torch's `fully_shard` itself works over gloo; this module switches the
 accelerator to FSDP after it is built, so the Trainer then takes accelerate's own FSDP2 path (sharding,
 state dicts, checkpoints) exactly as it does on GPUs.
 """
@@ -20,22 +20,28 @@ def fsdp_requested() -> bool:
     return os.environ.get("ACCELERATE_USE_FSDP", "false").lower() == "true"
 
 
-def enable_fsdp_on_cpu(accelerator: Any) -> bool:
-    """Switch a multi-process CPU accelerator to FSDP2 when FSDP was asked for; True when it did.
+def check_fsdp_before_accelerator() -> None:
+    """Without a GPU, refuse FSDP1 before accelerate builds its plugin (which fails there with "no available
+    devices found"): FSDP1's flat parameters and `sync_module_states` need an accelerator; FSDP2 does not."""
+    import torch
 
-    Only FSDP2 (`fsdp_version: 2`): FSDP1's flat parameters and its `sync_module_states` need an accelerator.
-    """
+    if not fsdp_requested() or torch.cuda.is_available():
+        return
+    version = int(os.environ.get("FSDP_VERSION", "1"))
+    if version != 2:
+        raise ConfigError(
+            f"FSDP on CPU processes needs FSDP2: set `fsdp_version: 2` in the accelerate config (got {version})"
+        )
+
+
+def enable_fsdp_on_cpu(accelerator: Any) -> bool:
+    """Switch a multi-process CPU accelerator to FSDP2 when FSDP was asked for; True when it did."""
     from accelerate.state import PartialState
     from accelerate.utils import DistributedType, FullyShardedDataParallelPlugin
 
     state = accelerator.state
     if not fsdp_requested() or state.distributed_type != DistributedType.MULTI_CPU:
         return False
-    version = int(os.environ.get("FSDP_VERSION", "1"))
-    if version != 2:
-        raise ConfigError(
-            f"FSDP on CPU processes needs FSDP2: set `fsdp_version: 2` in the accelerate config (got {version})"
-        )
     plugin = FullyShardedDataParallelPlugin()  # reads the FSDP_* variables `accelerate launch` exported
     if plugin.sync_module_states:
         raise ConfigError(

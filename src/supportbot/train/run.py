@@ -39,6 +39,7 @@ from supportbot.train.callbacks import (
 from supportbot.train.dropout import use_fast_lora_dropout
 from supportbot.train.fsdp import (
     base_eval_at_start,
+    check_fsdp_before_accelerator,
     enable_fsdp_on_cpu,
     fsdp_requested,
     fsdp_settings,
@@ -215,6 +216,7 @@ def _make_trainer_class() -> type:
 
         def create_accelerator_and_postprocess(self):  # type: ignore[override]
             """The stock accelerator, switched to FSDP2 in CPU processes when FSDP was asked for (train/fsdp.py)."""
+            check_fsdp_before_accelerator()
             super().create_accelerator_and_postprocess()
             if enable_fsdp_on_cpu(self.accelerator):
                 self.is_fsdp_enabled = True
