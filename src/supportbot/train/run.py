@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import math
@@ -414,9 +415,13 @@ def train(
     try:
         return _train(recipe, resume, allow_fallback)
     finally:
-        # A gloo process group left to interpreter teardown can abort a rank at exit ("terminate called
-        # without an active exception", SIGABRT) after a finished run; end it here.
+        # A rank could abort at exit after a finished run ("terminate called without an active exception",
+        # SIGABRT). The Trainer sits in reference cycles (callbacks that point back at it), so its model,
+        # optimizer and FSDP/DDP state, with the gloo work objects they hold, were freed only by the collection
+        # Python runs during interpreter teardown, too late for gloo's threads. Free them and end the process
+        # group here, while the interpreter is whole.
         if torch.distributed.is_available() and torch.distributed.is_initialized():
+            gc.collect()
             torch.distributed.destroy_process_group()
 
 
