@@ -11,7 +11,7 @@ CONSTRAINTS ?= constraints-cpu.txt
 STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: venv setup setup-llamacpp quickstart test test-all lint format bench bench-engines clean browser
+.PHONY: venv setup setup-llamacpp quickstart test test-all lint format bench bench-engines gpu-wheels clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt constraints-cpu.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -128,6 +128,10 @@ bench: setup data/processed/manifest.json
 # server (+ vLLM-CPU with VLLM_PYTHON=<its venv's python>); ~8 min on 2 cores. make bench-engines RUN=runs/<id>
 bench-engines: setup-llamacpp
 	$(PY) bench/inference.py --mode engines --model $(or $(RUN),runs/last) $(if $(VLLM_PYTHON),--vllm-python $(VLLM_PYTHON))
+
+# Wheels for bench/gpu_check.py on a lent GPU machine (Python 3.12, CUDA 13, no network) into .whl/ (~27 MB)
+gpu-wheels: setup
+	PY=$(PY) bash bench/gpu_wheels.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
