@@ -81,6 +81,7 @@ def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> 
     fingerprint), or, for evals without a fingerprint, with this run's adapter dir. Empty when none did.
     """
     from supportbot.core.spec import parse_spec
+    from supportbot.eval.backend_agreement import runtime_of
 
     adapter_dir = resolve_adapter_dir(run_dir)
     if adapter_dir is None:
@@ -110,7 +111,7 @@ def latest_eval_metrics(run_dir: Path, results_root: Path = Path("results")) -> 
         if best is None or rank > best[0]:
             summary = {**eval_summary(data), "eval_id": data.get("eval_id") or metrics_file.parent.name}
             if backend:
-                summary["runtime"] = f"{backend.get('name')} {backend.get('gguf_type')}"
+                summary["runtime"] = runtime_of(data)
             best = (rank, summary)
     return best[1] if best else {}
 

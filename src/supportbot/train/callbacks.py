@@ -68,7 +68,7 @@ class MetricsCallback(TrainerCallback):
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
     ):
-        self._last = (time.perf_counter(), _summed_over_ranks(self.counter.tokens, self.world_size))
+        self._last = (time.perf_counter(), _reduced_over_ranks(self.counter.tokens, self.world_size))
 
     def on_log(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kw: Any
@@ -79,7 +79,7 @@ class MetricsCallback(TrainerCallback):
             logs["eval_perplexity"] = perplexity(logs["eval_loss"])
         if "loss" in logs:
             # every rank logs the train loss at the same steps, so the count can be summed over ranks here
-            now, tokens = time.perf_counter(), _summed_over_ranks(self.counter.tokens, self.world_size)
+            now, tokens = time.perf_counter(), _reduced_over_ranks(self.counter.tokens, self.world_size)
             t0, n0 = self._last
             if now > t0:
                 rate = (tokens - n0) / (now - t0)
@@ -106,11 +106,6 @@ def _reduced_over_ranks(value: int, world_size: int, op: str = "sum") -> int:
     box = torch.tensor([value], dtype=torch.int64, device=device)
     dist.all_reduce(box, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
     return int(box.item())
-
-
-def _summed_over_ranks(tokens: int, world_size: int) -> int:
-    """This rank's real-token count summed over all ranks (a collective: every rank must call it)."""
-    return _reduced_over_ranks(tokens, world_size)
 
 
 def perplexity(loss: float) -> float:

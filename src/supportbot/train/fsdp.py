@@ -43,10 +43,6 @@ def enable_fsdp_on_cpu(accelerator: Any) -> bool:
     if not fsdp_requested() or state.distributed_type != DistributedType.MULTI_CPU:
         return False
     plugin = FullyShardedDataParallelPlugin()  # reads the FSDP_* variables `accelerate launch` exported
-    if plugin.sync_module_states:
-        raise ConfigError(
-            "FSDP on CPU processes: set `fsdp_sync_module_states: false` in the accelerate config"
-        )
     if state.mixed_precision != "no":  # as AcceleratorState does on accelerators (bf16 gathers and reduces)
         plugin.set_mixed_precision(state.mixed_precision)
     state.fsdp_plugin = plugin

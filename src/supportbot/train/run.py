@@ -222,9 +222,13 @@ def _make_trainer_class() -> type:
             if enable_fsdp_on_cpu(self.accelerator):
                 self.is_fsdp_enabled = True
 
+        @property
+        def _fsdp2(self) -> bool:
+            return self.is_fsdp_enabled and self.accelerator.is_fsdp2
+
         def _load_from_checkpoint(self, resume_from_checkpoint, model=None):  # type: ignore[override]
             """FSDP2: the adapter goes in through torch's sharded state-dict API (train/fsdp.py)."""
-            if self.is_fsdp_enabled and self.accelerator.is_fsdp2:
+            if self._fsdp2:
                 return load_adapter_into_sharded(
                     model if model is not None else self.model, resume_from_checkpoint
                 )
@@ -248,7 +252,7 @@ def _make_trainer_class() -> type:
 
         def _load_best_model(self):  # type: ignore[override]
             """FSDP2: as `_load_from_checkpoint`, from the best checkpoint."""
-            if self.is_fsdp_enabled and self.accelerator.is_fsdp2:
+            if self._fsdp2:
                 return load_adapter_into_sharded(self.model, self.state.best_model_checkpoint)
             return super()._load_best_model()
 
@@ -664,12 +668,13 @@ def _trainer_with_callbacks(
     if t.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(t.early_stopping_patience, t.early_stopping_threshold))
     trainer = make_trainer(callbacks)
-    if main and fsdp_requested() and world > 1 and not getattr(trainer, "is_fsdp_enabled", False):
+    sharded = trainer.is_fsdp_enabled
+    if main and fsdp_requested() and world > 1 and not sharded:
         run.say(
             f"warning: FSDP was asked for, but this {t.objective} run is plain data parallel "
             f"({str(trainer.accelerator.distributed_type).split('.')[-1]}): supportbot shards SFT runs only"
         )
-    if getattr(trainer, "is_fsdp_enabled", False) and samples_cb.prompts:
+    if sharded and samples_cb.prompts:
         # generation on rank 0 alone would wait forever for the other ranks' shards
         samples_cb.prompts = []  # rank 0's; the others have none
         run.say(
@@ -682,7 +687,7 @@ def _trainer_with_callbacks(
     )
     if main:  # DDP, FSDP (from `accelerate launch --config_file ...`) or NO: what really wraps the model
         run.update_manifest(distributed_type=str(trainer.accelerator.distributed_type).split(".")[-1])
-        if getattr(trainer, "is_fsdp_enabled", False):
+        if sharded:
             run.update_manifest(fsdp=fsdp_settings(trainer.accelerator))
     digest_cb = FinalDigestCallback(adapter_digest)
     trainer.add_callback(digest_cb)
@@ -939,7 +944,8 @@ def _marks_failure(run: RunDir, main: bool) -> Any:
 
 
 def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
-    base = run.read_manifest().get("base_val_perplexity")
+    manifest = run.read_manifest()
+    base = manifest.get("base_val_perplexity")
     best = s["best_val_perplexity"]
     done = f"done: {s['status']} after {s['global_step']} steps ({s['epochs']} epochs) in {s['train_seconds']}s; "
     margin = s.get("eval_rewards_margins") or s.get("rewards_margins")
@@ -956,7 +962,7 @@ def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
             f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
         )
     if not math.isnan(s.get("peak_memory_mb") or 0.0):
-        est = (run.read_manifest().get("memory_estimate_gib") or {}).get("total")
+        est = (manifest.get("memory_estimate_gib") or {}).get("total")
         against = ""
         if est:
             where = (
