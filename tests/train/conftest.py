@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
+
+from ..serve.conftest import free_port
 
 TOPICS = [
     ("How do I reset my password?", "Open Settings, choose Security and tap Reset password."),
@@ -67,3 +71,35 @@ def tiny_overrides(data_dir: Path, out_dir: Path, **extra: object) -> list[str]:
     }
     base.update({k: v for k, v in extra.items()})
     return [f"{k}={v}" for k, v in base.items()]
+
+
+def sets(overrides: list[str]) -> list[str]:
+    """`--set k=v` arguments for each override."""
+    return [a for o in overrides for a in ("--set", o)]
+
+
+def two_processes(
+    repo_root: Path, args: list[str], accelerate_config: Path | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of a 2-process gloo run of scripts/train.py on a free port: through
+    torch.distributed.run, or through `accelerate launch` with `accelerate_config`."""
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
+    env.pop("ACCELERATE_USE_FSDP", None)
+    port = str(free_port())
+    if accelerate_config is None:
+        launch = ["torch.distributed.run", "--nproc_per_node", "2", "--master_port", port]
+    else:
+        launch = [
+            "accelerate.commands.launch",
+            "--config_file",
+            str(accelerate_config),
+            "--main_process_port",
+            port,
+        ]
+    return [sys.executable, "-m", *launch, str(repo_root / "scripts" / "train.py"), *args], env
+
+
+def assert_same_end(run: dict, reference: dict, rel: float = 1e-4) -> None:
+    """Two runs' manifests end at the same final train and val loss."""
+    assert run["final_train_loss"] == pytest.approx(reference["final_train_loss"], rel=rel)
+    assert run["final_val_loss"] == pytest.approx(reference["final_val_loss"], rel=rel)

@@ -6,11 +6,8 @@ PEFT adapter."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from supportbot.config import load_recipe
 from supportbot.train.run import train
 from supportbot.train.rundir import resolve_run_dir
 
-from .conftest import tiny_overrides, write_splits
+from .conftest import assert_same_end, sets, tiny_overrides, two_processes, write_splits
 
 STEPS = {
     "train.max_steps": 8,
@@ -36,28 +33,9 @@ STEPS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _launch(
-    repo_root: Path, cwd: Path, args: list[str], config: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(repo_root / "src"), "OMP_NUM_THREADS": "1"}
-    env.pop("ACCELERATE_USE_FSDP", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(config or repo_root / "configs" / "accelerate" / "fsdp.yaml"),
-        "--main_process_port",
-        str(_free_port()),
-        str(repo_root / "scripts" / "train.py"),
-        *args,
-    ]
+def _launch(repo_root: Path, cwd: Path, args: list[str], config: Path | None = None):
+    """Run `accelerate launch --config_file <configs/accelerate/fsdp.yaml> scripts/train.py args` (2 processes)."""
+    cmd, env = two_processes(repo_root, args, config or repo_root / "configs" / "accelerate" / "fsdp.yaml")
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=420, cwd=cwd)
 
 
@@ -66,7 +44,7 @@ def fsdp_run(tmp_path_factory, repo_root):
     """One finished 2-process FSDP run on the tiny model: (its dir, its overrides, the tmp root)."""
     root = tmp_path_factory.mktemp("fsdp")
     over = tiny_overrides(write_splits(root / "processed"), root / "runs", **STEPS)
-    res = _launch(repo_root, root, [a for o in over for a in ("--set", o)])
+    res = _launch(repo_root, root, sets(over))
     assert res.returncode == 0, res.stderr[-3000:]
     assert "sample generations: off under FSDP" in res.stdout
     runs = [p for p in (root / "runs").iterdir() if p.name != "last"]
@@ -120,8 +98,7 @@ def test_a_resumed_fsdp_run_ends_where_the_uninterrupted_one_did(fsdp_run, repo_
     resumed = resolve_run_dir(copy).read_manifest()
     assert resumed["status"] == "completed" and resumed["global_step"] == 8
     # through the Trainer's own PEFT resume (load_adapter) this read 10.707 against 10.668
-    assert resumed["final_train_loss"] == pytest.approx(done["final_train_loss"], rel=1e-4)
-    assert resumed["final_val_loss"] == pytest.approx(done["final_val_loss"], rel=1e-4)
+    assert_same_end(resumed, done)
 
 
 def test_the_saved_adapter_is_plain_peft_on_the_unsharded_base(fsdp_run):
@@ -144,7 +121,7 @@ def test_bf16_takes_accelerates_fsdp_mixed_precision_policy(repo_root, tmp_path)
         tmp_path / "runs",
         **{**STEPS, "train.max_steps": 4, "train.precision": "bf16", "train.num_samples": 0},
     )
-    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)])
+    res = _launch(repo_root, tmp_path, sets(over))
     assert res.returncode == 0, res.stderr[-3000:]
     # accelerate's FSDP2 path upcasts the stored weights once a mixed-precision policy is set
     assert "FSDP upcast of low precision parameters" in res.stderr
@@ -173,7 +150,7 @@ def test_a_preference_run_under_fsdp_says_it_is_not_sharded(repo_root, tmp_path)
         sft.run.root,
         **{"train.max_steps": 2, "train.num_samples": 0},
     )
-    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)])
+    res = _launch(repo_root, tmp_path, sets(over))
     assert res.returncode == 0, res.stderr[-3000:]
     assert (
         res.stdout.count("warning: FSDP was asked for, but this dpo run is plain data parallel (MULTI_CPU)")
@@ -188,6 +165,6 @@ def test_fsdp1_on_cpu_processes_is_refused_naming_the_key(repo_root, tmp_path):
     text = (repo_root / "configs" / "accelerate" / "fsdp.yaml").read_text()
     fsdp1.write_text(text.replace("fsdp_version: 2", "fsdp_version: 1"))
     over = tiny_overrides(write_splits(tmp_path / "processed"), tmp_path / "runs", **STEPS)
-    res = _launch(repo_root, tmp_path, [a for o in over for a in ("--set", o)], config=fsdp1)
+    res = _launch(repo_root, tmp_path, sets(over), config=fsdp1)
     assert res.returncode != 0
     assert "needs FSDP2: set `fsdp_version: 2` in the accelerate config (got 1)" in res.stderr
