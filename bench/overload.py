@@ -29,13 +29,16 @@ import inference  # noqa: E402
 NAME = "overload"
 
 
-async def measure_capacity(url: str, args: argparse.Namespace) -> float:
-    """Requests/s answered when `max_batch` clients each send their next request as soon as one returns."""
+async def measure_capacity(url: str, args: argparse.Namespace) -> tuple[float, dict[str, int]]:
+    """Requests/s answered 200 when `max_batch` clients each send their next request as soon as one
+    returns, and the pass's statuses. A tight serve.max_queue_wait_s may shed a request even here (one that
+    arrives just after a batch started waits a whole batch): that is the server working, so it is counted
+    and reported, and capacity is the 200s per second. A lost or 5xx request, or none answered, is fatal."""
     prompts = inference.questions(args.capacity_requests)
     result = await inference.drive(url, prompts, args.max_batch, args.max_new_tokens, args.client_timeout)
-    if result["ok"] < len(prompts):
-        raise SystemExit(f"capacity pass: not every request was answered 200: {result['statuses']}")
-    return result["ok"] / result["wall_s"]
+    if result["ok"] == 0 or result["lost"] or result["status_5xx"]:
+        raise SystemExit(f"capacity pass: requests lost, failed or none answered 200: {result['statuses']}")
+    return result["ok"] / result["wall_s"], result["statuses"]
 
 
 async def open_loop(url: str, rate: float, args: argparse.Namespace) -> dict[str, Any]:
@@ -107,14 +110,14 @@ def _r(x: float | None) -> float | None:
 async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     """Warm up, measure capacity, then each multiple in turn (each level drains before the next)."""
     await inference.drive(url, inference.questions(args.max_batch), args.max_batch, args.max_new_tokens, 600)
-    capacity = await measure_capacity(url, args)
-    print(f"  capacity {capacity:.3f} req/s at concurrency {args.max_batch}", flush=True)
+    capacity, statuses = await measure_capacity(url, args)
+    print(f"  capacity {capacity:.3f} req/s at concurrency {args.max_batch} ({statuses})", flush=True)
     levels = {}
     for m in args.multiples:
         print(f"[{time.strftime('%H:%M:%S')}] {m:g}x capacity for {args.duration:g}s ...", flush=True)
         levels[f"{m:g}x"] = await open_loop(url, m * capacity, args)
         print(f"  {json.dumps(levels[f'{m:g}x'])}", flush=True)
-    return {"capacity_rps": round(capacity, 3), "levels": levels}
+    return {"capacity_rps": round(capacity, 3), "capacity_statuses": statuses, "levels": levels}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -150,7 +153,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"Model {a['model']}, batching on (max_batch {a['max_batch']}), {a['max_new_tokens']} new tokens, "
             f"serve.max_queue_wait_s {a['max_queue_wait']:g} + serve.request_timeout_s {a['request_timeout']:g}"
             f" = deadline {a['deadline_s']:g} s. Capacity (closed loop, concurrency {a['max_batch']}): "
-            f"{report['capacity_rps']} req/s. {a['duration']:g} s per level.",
+            f"{report['capacity_rps']} req/s answered 200 (statuses {report['capacity_statuses']}). "
+            f"{a['duration']:g} s per level.",
             "",
             bl.md_table(header, rows),
             "",
