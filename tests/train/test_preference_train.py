@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from supportbot.config import load_recipe
 from supportbot.core.errors import DataError
@@ -115,6 +116,38 @@ def test_dpo_resumes_from_a_checkpoint_to_the_same_adapter(sft_and_dpo):
     assert resumed.summary["status"] == "completed" and resumed.summary["global_step"] == 12
     assert resumed.summary["final_val_loss"] == pytest.approx(dpo.summary["final_val_loss"], rel=1e-4)
     assert resumed.summary["adapter_sha256_by_rank"] == dpo.summary["adapter_sha256_by_rank"]
+
+
+def test_dpo_on_completion_logits_only_matches_full_logits(sft_and_dpo):
+    """The LM head run from the first completion token on (the default) gives the full-logits run's losses,
+    reward margins and val loss: the speed-up changes no number."""
+    root, prefs, sft, dpo = sft_and_dpo
+    full = train(
+        load_recipe(
+            None,
+            dpo_overrides(prefs, root / "runs", sft.run.root, **{
+                "train.run_name": "dpo-full-logits", "train.preference.completion_logits_only": False}),
+        )
+    )  # fmt: skip
+
+    def logged(run):
+        rows = [json.loads(x) for x in run.run.metrics.read_text().splitlines()]
+        return [
+            (r["step"], r["loss"], r["rewards/margins"])
+            for r in rows
+            if "rewards/margins" in r and "loss" in r
+        ]
+
+    def logits_to_keep_setting(run):
+        args = torch.load(run.run.checkpoints / "checkpoint-4" / "training_args.bin", weights_only=False)
+        return args.use_logits_to_keep
+
+    assert logits_to_keep_setting(dpo) is True and logits_to_keep_setting(full) is False
+    ours, theirs = logged(dpo), logged(full)
+    assert len(ours) >= 3 and [r[0] for r in ours] == [r[0] for r in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert a[1:] == pytest.approx(b[1:], rel=1e-4, abs=1e-6)
+    assert dpo.summary["final_val_loss"] == pytest.approx(full.summary["final_val_loss"], rel=1e-4)
 
 
 def test_dpo_run_exports_to_the_registry_and_loads_from_it(sft_and_dpo, tmp_path):

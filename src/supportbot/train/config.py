@@ -54,6 +54,12 @@ class PreferenceConfig(StrictModel):
     max_prompt_length: int | None = Field(
         None, ge=8, description="Prompt tokens kept (from the left); default 3/4 of train.max_length."
     )
+    completion_logits_only: bool = Field(
+        True,
+        description="DPO: compute the LM head only from the first completion token on (TRL's "
+        "use_logits_to_keep). Same log-probs, less time and memory (docs/review.md); turn off "
+        "for a model whose forward() takes no logits_to_keep.",
+    )
 
 
 class TrainConfig(StrictModel):

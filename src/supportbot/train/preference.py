@@ -210,6 +210,7 @@ def preference_args(t: Any, has_reference: bool) -> dict[str, Any]:
     }
     if t.objective == "dpo":
         args["loss_type"] = p.loss_type
+        args["use_logits_to_keep"] = p.completion_logits_only
         if has_reference:
             args.update(model_adapter_name="default", ref_adapter_name=REFERENCE_ADAPTER)
     return args
