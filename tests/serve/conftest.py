@@ -167,7 +167,11 @@ def servers(serve_tmp: Path, adapters: dict[str, Path]) -> dict[str, Server]:
             },
             "batching": {"enabled": True, "max_wait_ms": 20, "max_batch": 4},
             "request_log": str(serve_tmp / "requests.jsonl"),
-            "feedback": {"path": str(serve_tmp / "feedback.jsonl"), "remember": 50},
+            "feedback": {
+                "path": str(serve_tmp / "feedback.jsonl"),
+                "store": str(serve_tmp / "answers.sqlite"),
+                "remember": 50,
+            },
             "guardrails": {
                 "refusal": REFUSAL,
                 "rules": [

@@ -1,5 +1,6 @@
-"""POST /v1/feedback on the real server: auth, validation, append-only storage with PII scrubbed, and the
-corrected answers becoming preference pairs."""
+"""POST /v1/feedback on the real server: auth, validation, append-only storage with PII scrubbed, the
+corrected answers becoming preference pairs, and the remembered answers surviving a restart and shared by two
+workers."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
-from .conftest import KEY_ENV, Server
+from supportbot.core.errors import ConfigError
+from supportbot.serve.feedback import ResponseStore
+
+from .conftest import KEY_ENV, Server, start_server, stop, wait_ready
 
 CARD = "4111 1111 1111 1111"
 EMAIL = "priya.shah@example.com"
@@ -102,3 +107,60 @@ def test_feedback_is_appended_with_pii_scrubbed_and_becomes_a_preference_pair(
     assert (
         result.manifest["skipped"]["feedback_without_correction"] >= 1
     )  # the thumbs-up: counted, not a pair
+
+
+def test_a_remembered_answer_is_found_by_another_worker_and_after_a_restart(tmp_path) -> None:
+    """Two server processes on one store file (two workers of one host): feedback reaches the answer whichever
+    of them gave it, and a third process started after both stopped still finds the answers."""
+    feedback = {"path": str(tmp_path / "feedback.jsonl"), "store": str(tmp_path / "answers.sqlite")}
+    config = {
+        "model": {"name": "tiny-random"},
+        "generation": {"max_new_tokens": 4},
+        "serve": {"feedback": feedback},
+    }
+    env = {"SUPPORTBOT_API_KEYS": KEY_ENV}
+    first, second = (start_server(tmp_path, name, config, env) for name in ("worker1", "worker2"))
+    try:
+        wait_ready(first), wait_ready(second)
+        answers = [_chat(first, f"My card {CARD} was charged twice ({i})") for i in range(2)]
+        across = _feedback(second, {"response_id": answers[0]["id"], "rating": "up"})
+        assert across.status_code == 201, across.text
+    finally:
+        stop(first), stop(second)
+    assert CARD.encode() not in (tmp_path / "answers.sqlite").read_bytes()  # stored scrubbed
+    restarted = wait_ready(start_server(tmp_path, "restarted", config, env))
+    try:
+        later = _feedback(
+            restarted, {"response_id": answers[1]["id"], "rating": "down", "correction": "Refund."}
+        )
+        assert later.status_code == 201, later.text
+        unknown = _feedback(restarted, {"response_id": "chatcmpl-nope", "rating": "down"})
+        assert unknown.status_code == 404 and "answers.sqlite" in unknown.json()["error"]["message"]
+    finally:
+        stop(restarted)
+    records = _records(restarted)
+    assert [r["response_id"] for r in records] == [a["id"] for a in answers]
+    assert records[1]["answer"] == answers[1]["choices"][0]["message"]["content"]
+    assert "[CARD]" in records[1]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_the_store_keeps_the_newest_answers_scrubbed(tmp_path, on_disk: bool) -> None:
+    path = str(tmp_path / "answers.sqlite") if on_disk else None
+    store = ResponseStore(3, path)
+    for i in range(5):
+        store.remember(
+            f"r{i}", "/generate", "m", [{"role": "user", "content": f"mail {i}@example.com"}], f"a{i}"
+        )
+    assert [store.get(f"r{i}") is not None for i in range(5)] == [False, False, True, True, True]
+    assert store.get("r4") == {"route": "/generate", "model": "m", "answer": "a4",
+                               "messages": [{"role": "user", "content": "mail [EMAIL]"}]}  # fmt: skip
+    store.close()
+    if on_disk:
+        assert ResponseStore(3, path).get("r3")["answer"] == "a3"  # reopened: still there
+
+
+def test_a_store_that_cannot_be_opened_names_the_setting(tmp_path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(ConfigError, match=r"serve\.feedback\.store .*file/answers\.sqlite"):
+        ResponseStore(10, str(tmp_path / "file" / "answers.sqlite"))

@@ -97,7 +97,13 @@ class FeedbackConfig(StrictModel):
     enabled: bool = True
     path: str = Field("feedback/feedback.jsonl", description="Append-only JSONL of feedback records.")
     remember: int = Field(
-        10000, ge=1, description="Answers kept in memory by response id for feedback (the oldest go first)."
+        10000, ge=1, description="Answers kept by response id for feedback (the oldest go first)."
+    )
+    store: str | None = Field(
+        "feedback/answers.sqlite",
+        description="SQLite file of the remembered answers (PII-scrubbed): kept across restarts and shared by "
+        "the workers of one host, so feedback finds its answer whichever worker gave it; null: this process's "
+        "memory only.",
     )
 
 

@@ -11,16 +11,16 @@ from typing import Any
 from supportbot.core.errors import ConfigError
 
 
-def _scrub(value: Any) -> Any:
+def scrub_strings(value: Any) -> Any:
     """Redact PII in every string of a JSON-like value."""
     from supportbot.data.pii import scrub_pii
 
     if isinstance(value, str):
         return scrub_pii(value)[0]
     if isinstance(value, list):
-        return [_scrub(v) for v in value]
+        return [scrub_strings(v) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
+        return {k: scrub_strings(v) for k, v in value.items()}
     return value
 
 
@@ -38,7 +38,7 @@ class RequestLog:
 
     def __call__(self, record: dict[str, Any]) -> None:
         """Write one record (strings PII-redacted, timestamp added)."""
-        line = json.dumps({"ts": round(time.time(), 3), **_scrub(record)}, ensure_ascii=False)
+        line = json.dumps({"ts": round(time.time(), 3), **scrub_strings(record)}, ensure_ascii=False)
         with self._lock:
             self._fh.write(line + "\n")
 

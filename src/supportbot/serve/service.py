@@ -57,16 +57,18 @@ class Service:
         self.metrics = metrics
         self.log_fn = log_fn
         self.guard = Guardrails(cfg.guardrails, on_hit=lambda r, s: metrics.guardrail_hits.labels(r, s).inc())
-        self.responses = ResponseStore(cfg.feedback.remember) if cfg.feedback.enabled else None
+        fb = cfg.feedback
+        self.responses = ResponseStore(fb.remember, fb.store) if fb.enabled else None
         self.feedback_log: Any = None  # opened on the first feedback
 
-    def remember(
+    async def remember(
         self, response_id: str, route: str, public: str, messages: list[dict[str, str]], text: str
     ) -> None:
-        """Keep an answer for /v1/feedback (the conversation as the client sent it, no system prompt)."""
+        """Keep an answer for /v1/feedback (the conversation as the client sent it, no system prompt), off the
+        event loop: the store scrubs PII and may wait for another worker's write."""
         if self.responses is not None:
             turns = [m for m in messages if m["role"] in ("user", "assistant")]
-            self.responses.remember(response_id, route, public, turns, text)
+            await asyncio.to_thread(self.responses.remember, response_id, route, public, turns, text)
 
     async def with_context(self, question: str) -> tuple[str, list[str] | None]:
         """The user turn with retrieved KB context before the question (as in training), and the chunk ids."""

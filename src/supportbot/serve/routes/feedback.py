@@ -25,9 +25,10 @@ def router(svc: Service) -> APIRouter:
             raise NotEnabled("feedback is off: set serve.feedback.enabled: true")
         served = svc.responses.get(body.response_id)
         if served is None:
+            kept = svc.cfg.feedback.store or "this process's memory (serve.feedback.store: null)"
             raise NotFound(
-                f"response_id {body.response_id!r}: not one of the last {svc.cfg.feedback.remember} answers of this "
-                "server (answers are remembered in memory until a restart)",
+                f"response_id {body.response_id!r}: not one of the last {svc.cfg.feedback.remember} answers "
+                f"remembered in {kept}",
                 param="response_id",
                 code="unknown_response",
             )

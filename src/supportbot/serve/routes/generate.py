@@ -31,7 +31,7 @@ def router(svc: Service) -> APIRouter:
             mark_deadline(response, result)
         svc.finish("/generate", public, params.adapter, req, result, {"guardrail": refusal and refusal.rule})
         rid = generate_id()
-        svc.remember(rid, "/generate", public, [{"role": "user", "content": req.prompt}], result.text)
+        await svc.remember(rid, "/generate", public, [{"role": "user", "content": req.prompt}], result.text)
         return GenerateResponse(
             id=rid,
             text=result.text,

@@ -79,7 +79,7 @@ def router(svc: Service) -> APIRouter:
             result,
             {"guardrail": refusal and refusal.rule},
         )
-        svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
+        await svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
         return ChatCompletion(
             id=cid,
             created=created,
@@ -177,7 +177,7 @@ def router(svc: Service) -> APIRouter:
                     }
                 )
             log_once(result, {"guardrail": refusal and refusal.rule, "finish_reason": finish})
-            svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
+            await svc.remember(cid, "/v1/chat/completions", public, _client_turns(req), result.text)
             yield "data: [DONE]\n\n"
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
