@@ -60,3 +60,38 @@ def test_a_bad_label_line_is_named(results_dir):
     )
     with pytest.raises(DataError, match=r"human.jsonl:1: field 'choice'"):
         read_labels(results_dir / HUMAN_LABELS)
+
+
+def test_two_reviewers_on_the_same_items_give_a_human_ceiling_and_each_item_counts_once(results_dir):
+    _, pairs = load_pairs(results_dir)
+    p = pairs[:4]
+
+    def vote(pair, winner, who):
+        choice = {pair.a: "A", pair.b: "B"}.get(winner, winner)
+        append_label(results_dir, Label(pair.id, choice, pair.a, pair.b, who, time="t"))
+
+    for pair, w in zip(p[:3], ["tuned", "base", "both_wrong"], strict=True):
+        vote(pair, w, "ana")
+    for pair, w in zip(p[:3], ["tuned", "tuned", "tie"], strict=True):
+        vote(pair, w, "ben")
+    vote(p[3], "tuned", "cy")  # rated by nobody else: no comparison
+    human = human_summary(pairs, read_labels(results_dir / HUMAN_LABELS))
+    between = human["between_reviewers"]
+    # ana [tuned, base, tie] vs ben [tuned, tuned, tie]: p_o 2/3, p_e 2/9 + 1/9 = 1/3 -> kappa 0.5
+    assert between["n"] == 3 and between["raw"] == pytest.approx(2 / 3)
+    assert between["kappa"] == pytest.approx(0.5)
+    assert [r["reviewers"] for r in between["pairs"]] == [["ana", "ben"]]
+    # per item: 1, (0 + 1) / 2, 0.5, 1 -> 0.75 (per verdict it would be 5 / 7)
+    assert human["n"] == 7 and human["items"] == 4 and human["win_rate"] == pytest.approx(0.75)
+    update_eval_report(results_dir, pairs, 2)
+    report = (results_dir / "report.md").read_text()
+    assert "human vs human on 3 shared verdict pair(s): agreement 66.7%, Cohen's kappa 0.500" in report
+
+
+def test_one_reviewer_per_item_says_there_is_no_human_ceiling(results_dir):
+    _, pairs = load_pairs(results_dir)
+    append_label(results_dir, Label(pairs[0].id, "A", pairs[0].a, pairs[0].b, "ana", time="t"))
+    human = human_summary(pairs, read_labels(results_dir / HUMAN_LABELS))
+    assert human["between_reviewers"] == {"n": 0, "raw": None, "kappa": None, "pairs": []}
+    update_eval_report(results_dir, pairs, 2)
+    assert "no item was rated by two reviewers yet" in (results_dir / "report.md").read_text()

@@ -115,6 +115,7 @@ def test_label_three_pairs_by_keyboard_reload_resume_and_read_the_report(review_
         driver.get(review_server + "/report")
         summary = _wait_text(driver, "summary", "Cohen's kappa")
         assert "labels: 3 on 3 of 4 items, by lead" in summary
+        assert "human vs human: no item rated by two reviewers yet" in summary  # one reviewer: no ceiling
         rows = driver.find_elements(By.CSS_SELECTOR, "#labels tr")[1:]
         assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in rows] == seen
     finally:

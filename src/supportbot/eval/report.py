@@ -233,6 +233,7 @@ def human_md(human: dict[str, Any] | None) -> str:
             [[h, *[str(v) for v in row.values()]] for h, row in a["confusion"].items()],
         ),
     ]
+    parts.append(_between_reviewers_md(human.get("between_reviewers")))
     if human["disagreements"]:
         parts.append("Disagreements (human vs judge):")
         parts.append(
@@ -245,6 +246,25 @@ def human_md(human: dict[str, Any] | None) -> str:
             )
         )
     return "\n\n".join(parts)
+
+
+def _between_reviewers_md(between: dict[str, Any] | None) -> str:
+    """Human vs human on the items two reviewers both rated: the ceiling for the judge's agreement."""
+    if not between or not between["n"]:
+        return (
+            "- human vs human: no item was rated by two reviewers yet, so the judge's kappa has no human "
+            "ceiling to read against"
+        )
+    kappa = "n/a (one category only)" if between["kappa"] is None else f"{between['kappa']:.3f}"
+    pairs = "; ".join(
+        f"{' vs '.join(r['reviewers'])}: {r['n']} item(s), {fmt(r['raw'], 'pct')}"
+        + ("" if r["kappa"] is None else f", kappa {r['kappa']:.3f}")
+        for r in between["pairs"]
+    )
+    return (
+        f"- human vs human on {between['n']} shared verdict pair(s): agreement {fmt(between['raw'], 'pct')}, "
+        f"Cohen's kappa {kappa} ({pairs}); the judge's kappa above reads against this ceiling"
+    )
 
 
 def _overlap_md(overlap: list[str] | None) -> str:

@@ -1,13 +1,18 @@
-"""Human win rate with its interval, and how well the automatic judge agrees with the human (Cohen's kappa).
+"""Human win rate with its interval, how well the automatic judge agrees with the humans, and how well the
+humans agree with each other (Cohen's kappa).
 
 Every newest (reviewer, item) verdict is one observation. For the win rate a tie and "both wrong" count half,
-as the judge's ties do. For the agreement, "both wrong" is a tie (neither answer is better), so both raters use
-the same three categories: tuned, base, tie.
+as the judge's ties do; an item several reviewers rated counts once, at the mean of their verdicts, and the
+interval resamples items (two verdicts on one item are not two independent items). For the agreements, "both
+wrong" is a tie (neither answer is better), so every rater uses the same three categories: tuned, base, tie.
+The agreement between reviewers, on the items two of them both rated, is the ceiling to read the judge's
+against.
 """
 
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,10 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
     by_id = {p.id: p for p in pairs}
     latest = [lb for lb in latest_labels(labels).values() if lb.id in by_id]
     winners = [lb.winner for lb in latest]
-    points = np.array([{"tuned": 1.0, "base": 0.0}.get(w, 0.5) for w in winners])
+    per_item: dict[str, list[float]] = {}
+    for lb in latest:
+        per_item.setdefault(lb.id, []).append({"tuned": 1.0, "base": 0.0}.get(lb.winner, 0.5))
+    points = np.array([np.mean(v) for v in per_item.values()])
     counts = {c: winners.count(c) for c in HUMAN_CATEGORIES}
     rated = [(lb, by_id[lb.id].judge_winner) for lb in latest if by_id[lb.id].judge_winner in CATEGORIES]
     human = ["tie" if lb.winner == "both_wrong" else lb.winner for lb, _ in rated]
@@ -52,7 +60,7 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
     ci = paired_bootstrap(len(points), lambda idx: float(points[idx].mean())) if len(points) else None
     return {
         "n": len(latest),
-        "items": len({lb.id for lb in latest}),
+        "items": len(per_item),
         "of": len(pairs),
         "reviewers": sorted({lb.reviewer for lb in latest}),
         "counts": counts,
@@ -65,6 +73,7 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
             "kappa": kappa,
             "confusion": confusion,
         },
+        "between_reviewers": reviewer_agreement(latest),
         "disagreements": [
             {
                 "id": lb.id,
@@ -77,6 +86,35 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
             for (lb, j), h in zip(rated, human, strict=True)
             if h != j
         ],
+    }
+
+
+def _three(winner: str) -> str:
+    return "tie" if winner == "both_wrong" else winner
+
+
+def reviewer_agreement(latest: list[Label]) -> dict[str, Any]:
+    """Agreement and Cohen's kappa of every two reviewers on the items both rated, and pooled over all such
+    (reviewer pair, item) comparisons."""
+    verdicts: dict[str, dict[str, str]] = {}
+    for lb in latest:
+        verdicts.setdefault(lb.reviewer, {})[lb.id] = _three(lb.winner)
+    rows, first, second = [], [], []
+    for r1, r2 in combinations(sorted(verdicts), 2):
+        shared = sorted(verdicts[r1].keys() & verdicts[r2].keys())
+        if not shared:
+            continue
+        a, b = [verdicts[r1][i] for i in shared], [verdicts[r2][i] for i in shared]
+        agree = sum(x == y for x, y in zip(a, b, strict=True))
+        rows.append({"reviewers": [r1, r2], "n": len(shared), "raw": agree / len(shared),
+                     "kappa": cohen_kappa(a, b)})  # fmt: skip
+        first += a
+        second += b
+    return {
+        "n": len(first),
+        "raw": sum(x == y for x, y in zip(first, second, strict=True)) / len(first) if first else None,
+        "kappa": cohen_kappa(first, second),
+        "pairs": rows,
     }
 
 

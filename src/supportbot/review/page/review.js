@@ -144,6 +144,13 @@ function table(el, header, rows) {
 
 const pct = (v) => (v == null ? "–" : `${(100 * v).toFixed(1)}%`);
 
+// Reviewer vs reviewer on the items two of them rated: the ceiling for the judge's agreement.
+function humans(b) {
+  if (!b || !b.n) return "human vs human: no item rated by two reviewers yet";
+  const kappa = b.kappa == null ? "n/a (one category only)" : b.kappa.toFixed(3);
+  return `human vs human on ${b.n} shared: ${pct(b.raw)}, Cohen's kappa ${kappa}`;
+}
+
 async function report() {
   const data = await api("/api/report");
   const h = data.human;
@@ -156,6 +163,7 @@ async function report() {
     `human win rate vs base: ${pct(h.win_rate)}${ci}`,
     `tuned ${h.counts.tuned} · base ${h.counts.base} · tie ${h.counts.tie} · both wrong ${h.counts.both_wrong}`,
     `judge agreement on ${h.agreement.n}: ${pct(h.agreement.raw)}, Cohen's kappa ${kappa}`,
+    humans(h.between_reviewers),
   ];
   $("summary").replaceChildren(...lines.map((l) => Object.assign(document.createElement("li"), { textContent: l })));
   const judges = ["tuned", "base", "tie"];
