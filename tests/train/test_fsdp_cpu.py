@@ -152,10 +152,8 @@ def test_a_preference_run_under_fsdp_says_it_is_not_sharded(repo_root, tmp_path)
     )
     res = _launch(repo_root, tmp_path, sets(over))
     assert res.returncode == 0, res.stderr[-3000:]
-    assert (
-        res.stdout.count("warning: FSDP was asked for, but this dpo run is plain data parallel (MULTI_CPU)")
-        == 1
-    )
+    warning = "warning: FSDP was asked for, but this dpo run is plain data parallel (MULTI_CPU)"
+    assert res.stdout.count(warning) == 1, res.stdout[-3000:] + res.stderr[-3000:]
     run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.name != "last")
     assert json.loads((run_dir / "run.json").read_text())["distributed_type"] == "MULTI_CPU"
 
