@@ -69,7 +69,10 @@ class ResponseStore:
             )
             self._db.commit()
         except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"{setting} {self.path}: cannot open it as an SQLite file ({exc})") from exc
+            raise ConfigError(
+                f"{setting} {self.path}: cannot open it as an SQLite file ({exc}); point it at a writable "
+                f"path, or set {setting}: null to keep the answers in memory"
+            ) from exc
         self._lock = threading.Lock()
 
     def remember(
