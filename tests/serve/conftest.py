@@ -44,11 +44,11 @@ class Server:
         """Authorization header for `key`."""
         return {"Authorization": f"Bearer {key}"}
 
-    def metric(self, name: str, **labels: str) -> float:
-        """Current value of one Prometheus sample (0 when absent)."""
+    def metric(self, name: str, key: str = KEY_ENV, **labels: str) -> float:
+        """Current value of one Prometheus sample (0 when absent), read with `key`."""
         from prometheus_client.parser import text_string_to_metric_families
 
-        text = httpx.get(f"{self.url}/metrics", headers=self.headers(), timeout=10).text
+        text = httpx.get(f"{self.url}/metrics", headers=self.headers(key), timeout=10).text
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):

@@ -20,7 +20,7 @@ from supportbot.serve.auth import AuthMiddleware, KeyChecker
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.errors import APIError, api_error_payload, error_payload
 from supportbot.serve.guardrails import Guardrails
-from supportbot.serve.limits import BodySizeLimit
+from supportbot.serve.limits import BodySizeLimit, RequestRate
 from supportbot.serve.metrics import Metrics, MetricsMiddleware
 from supportbot.serve.request_log import RequestLog
 from supportbot.serve.routes import admin, feedback, generate, health, openai, troubleshoot
@@ -101,7 +101,9 @@ def create_app(
         app.include_router(api)
 
     app.add_middleware(BodySizeLimit, max_bytes=cfg.limits.max_body_bytes)
-    app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or [], admin_keys or []))
+    per_minute = cfg.limits.requests_per_minute
+    rate = RequestRate(per_minute) if per_minute else None
+    app.add_middleware(AuthMiddleware, checker=KeyChecker(keys or [], admin_keys or []), rate=rate)
     routes = {r.path for r in app.routes if hasattr(r, "path")}
     routes |= {r.path for api in routers for r in api.routes if hasattr(r, "path")}
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)

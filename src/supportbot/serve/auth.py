@@ -12,6 +12,7 @@ from typing import Any
 from supportbot.core.errors import ConfigError
 from supportbot.serve.config import ServeConfig
 from supportbot.serve.errors import APIError, Forbidden, NotEnabled, Unauthorized, api_error_payload
+from supportbot.serve.limits import MODEL_ROUTES, RequestRate
 
 log = logging.getLogger("supportbot.serve")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -115,15 +116,16 @@ class KeyChecker:
         if not self.valid(presented, self._admin):
             raise Forbidden("this route needs an admin key", param="authorization")
 
-    def check(self, path: str, headers: dict[str, str], client_host: str | None) -> None:
-        """Raise 401 (bad/missing key) or 403 (no keys configured and a non-loopback client)."""
+    def check(self, path: str, headers: dict[str, str], client_host: str | None) -> str:
+        """Raise 401 (bad/missing key) or 403 (no keys configured and a non-loopback client); return who is
+        calling: the key, or the client address when no keys are configured."""
         if path in self.open_paths:
-            return
+            return ""
         auth = headers.get("authorization", "")
         presented = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get("x-api-key", "")
         if path.startswith("/admin/"):
             self._check_admin(presented)
-            return
+            return presented
         if not self.enabled:
             if client_host is not None and not is_loopback(client_host):
                 raise Forbidden("no API key is configured, so only loopback clients are served")
@@ -133,7 +135,7 @@ class KeyChecker:
                 raise Forbidden(
                     f"Host {host!r} is not loopback; with no API key only loopback hosts are served"
                 )
-            return
+            return f"client {client_host}"
         if not presented:
             raise Unauthorized(
                 "missing API key: send 'Authorization: Bearer <key>'",
@@ -144,14 +146,17 @@ class KeyChecker:
             raise Unauthorized(
                 "invalid API key", param="authorization", headers={"WWW-Authenticate": "Bearer"}
             )
+        return presented
 
 
 class AuthMiddleware:
-    """ASGI middleware: every path but /healthz and /readyz needs a valid key (401 before the body is read)."""
+    """ASGI middleware: every path but /healthz and /readyz needs a valid key (401 before the body is read);
+    with a `rate`, each caller's requests to the model routes are counted (429 past the budget)."""
 
-    def __init__(self, app: Any, checker: KeyChecker) -> None:
+    def __init__(self, app: Any, checker: KeyChecker, rate: RequestRate | None = None) -> None:
         self.app = app
         self.checker = checker
+        self.rate = rate
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         """Check the key, then pass the request on."""
@@ -159,7 +164,9 @@ class AuthMiddleware:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
             client = scope.get("client")
             try:
-                self.checker.check(scope["path"], headers, client[0] if client else None)
+                caller = self.checker.check(scope["path"], headers, client[0] if client else None)
+                if self.rate is not None and scope["path"] in MODEL_ROUTES:
+                    self.rate.take(caller)
             except APIError as exc:
                 from starlette.responses import JSONResponse
 

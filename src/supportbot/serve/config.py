@@ -25,6 +25,13 @@ class LimitsConfig(StrictModel):
     )
     max_body_bytes: int = Field(65536, ge=256, description="Largest accepted request body.")
     max_messages: int = Field(64, ge=1, description="Most messages in one chat request.")
+    requests_per_minute: int | None = Field(
+        None,
+        ge=1,
+        description="Per API key (per client address when no key is configured): model requests (/generate, "
+        "chat completions, troubleshoot) a minute, as a token bucket of that size refilled evenly; beyond it "
+        "429 + Retry-After. Counted in each server process. null: no per-key limit.",
+    )
 
 
 class BatchingConfig(StrictModel):

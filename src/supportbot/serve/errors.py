@@ -88,6 +88,13 @@ class QueueFull(APIError):
     type = "rate_limit_error"
 
 
+class RateLimited(APIError):
+    """429: this key (or client) used up serve.limits.requests_per_minute; retry after the given seconds."""
+
+    status = 429
+    type = "rate_limit_error"
+
+
 class ClientGone(APIError):
     """499 (nginx's "client closed request"): the client disconnected; its generation was halted."""
 

@@ -1,13 +1,17 @@
-"""Request limits: body size (ASGI middleware) and per-request bounds checked against the config and model."""
+"""Request limits: body size (ASGI middleware), requests a minute per key, and per-request bounds checked
+against the config and model."""
 
 from __future__ import annotations
 
 import json
+import math
+import threading
+import time
 from typing import Any
 
 from supportbot.core.prompt import Messages
 from supportbot.serve.config import LimitsConfig
-from supportbot.serve.errors import BadRequest, Unprocessable
+from supportbot.serve.errors import BadRequest, RateLimited, Unprocessable
 
 
 def check_max_new_tokens(value: int | None, default: int, limits: LimitsConfig, field: str) -> int:
@@ -108,3 +112,37 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+# The routes that run the model: the ones a per-key request budget is for (not /metrics scrapes or /v1/models).
+MODEL_ROUTES = frozenset({"/generate", "/v1/chat/completions", "/v1/troubleshoot"})
+
+
+class RequestRate:
+    """serve.limits.requests_per_minute: a token bucket per caller (API key, or client address), `per_minute`
+    deep and refilled at per_minute / 60 a second, so a caller may burst a minute's budget and then goes on at
+    the steady rate."""
+
+    def __init__(self, per_minute: int, clock: Any = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._rate = per_minute / 60.0
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, caller: str) -> None:
+        """Spend one request of `caller`'s budget, or raise 429 with the seconds until one is back."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(caller, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - at) * self._rate)
+            if tokens < 1.0:
+                self._buckets[caller] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / self._rate)
+                raise RateLimited(
+                    f"more than {self.per_minute} model requests a minute from this API key "
+                    f"(serve.limits.requests_per_minute); retry in {wait}s",
+                    code="requests_per_minute",
+                    headers={"Retry-After": str(wait)},
+                )
+            self._buckets[caller] = (tokens - 1.0, now)
