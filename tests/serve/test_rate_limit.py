@@ -44,6 +44,11 @@ def test_a_key_may_burst_a_minute_s_budget_then_goes_on_at_the_steady_rate():
         rate.take("a")
     with pytest.raises(RateLimited):
         rate.take("a")
+    rate.take("client 127.0.0.1")  # no keys configured: the client address is the caller
+    for _ in range(5):
+        rate.take("client 127.0.0.1")
+    with pytest.raises(RateLimited, match="from this client"):
+        rate.take("client 127.0.0.1")
 
 
 def test_past_its_budget_a_key_gets_429_with_retry_after_and_other_keys_and_routes_go_on(

@@ -139,8 +139,9 @@ class RequestRate:
             if tokens < 1.0:
                 self._buckets[caller] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / self._rate)
+                who = "client" if caller.startswith("client ") else "API key"
                 raise RateLimited(
-                    f"more than {self.per_minute} model requests a minute from this API key "
+                    f"more than {self.per_minute} model requests a minute from this {who} "
                     f"(serve.limits.requests_per_minute); retry in {wait}s",
                     code="requests_per_minute",
                     headers={"Retry-After": str(wait)},
