@@ -51,7 +51,7 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
     points = np.array([np.mean(v) for v in per_item.values()])
     counts = {c: winners.count(c) for c in HUMAN_CATEGORIES}
     rated = [(lb, by_id[lb.id].judge_winner) for lb in latest if by_id[lb.id].judge_winner in CATEGORIES]
-    human = ["tie" if lb.winner == "both_wrong" else lb.winner for lb, _ in rated]
+    human = [_three(lb.winner) for lb, _ in rated]
     judge = [j for _, j in rated]
     confusion = {h: {j: 0 for j in CATEGORIES} for h in HUMAN_CATEGORIES}
     for lb, j in rated:
@@ -90,6 +90,7 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
 
 
 def _three(winner: str) -> str:
+    """A human winner in the three categories every rater shares (both wrong: neither is better, a tie)."""
     return "tie" if winner == "both_wrong" else winner
 
 
