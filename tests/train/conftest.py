@@ -103,3 +103,16 @@ def assert_same_end(run: dict, reference: dict, rel: float = 1e-4) -> None:
     """Two runs' manifests end at the same final train and val loss."""
     assert run["final_train_loss"] == pytest.approx(reference["final_train_loss"], rel=rel)
     assert run["final_val_loss"] == pytest.approx(reference["final_val_loss"], rel=rel)
+
+
+def assert_checkpoints_verify(run_dir: Path, world: int = 2) -> None:
+    """Every checkpoint of a multi-process run records and matches each rank's rng state: rank 0 hashed the
+    other ranks' files only once they were written whole."""
+    from supportbot.train.checkpoints import CHECKSUMS, checksum_problem
+
+    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"))
+    assert ckpts
+    for ckpt in ckpts:
+        recorded = json.loads((ckpt / CHECKSUMS).read_text())
+        assert {f"rng_state_{r}.pth" for r in range(world)} <= set(recorded), (ckpt, sorted(recorded))
+        assert checksum_problem(ckpt) is None, ckpt

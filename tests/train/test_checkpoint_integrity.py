@@ -97,3 +97,44 @@ def test_a_corrupt_state_file_without_checksums_is_named_before_resume(run, tmp_
     opt.write_bytes(opt.read_bytes()[: opt.stat().st_size // 2])
     problem = unreadable_state(ckpt)
     assert problem is not None and "optimizer.pt: cannot be loaded" in problem
+
+
+def _save_like_a_ddp_trainer(rank: int, world: int, tmp: str) -> None:
+    """One rank of a 2-process save: rank 0 writes the weights and its rng state, rank 1 its rng state late
+    and in two writes (a rank descheduled on a busy machine), then both run the checksum callback, as the
+    Trainer does after _save_checkpoint (which does not wait for the other ranks' rng files)."""
+    import time
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import torch.distributed as dist
+    from transformers import TrainerControl, TrainerState
+
+    from supportbot.train.checkpoints import ChecksumCallback
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp}/store", rank=rank, world_size=world)
+    ckpt = Path(tmp) / "out" / "checkpoint-1"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    if rank == 0:
+        (ckpt / "adapter_model.safetensors").write_bytes(b"w" * 1000)
+        (ckpt / "rng_state_0.pth").write_bytes(b"r0")
+    else:
+        time.sleep(0.5)
+        with (ckpt / "rng_state_1.pth").open("wb") as fh:
+            fh.write(b"first part")
+            fh.flush()
+            time.sleep(0.3)
+            fh.write(b", the rest")
+    state = TrainerState(global_step=1, is_world_process_zero=rank == 0)
+    ChecksumCallback().on_save(SimpleNamespace(output_dir=str(Path(tmp) / "out")), state, TrainerControl())
+    dist.destroy_process_group()
+
+
+def test_rank0_hashes_the_other_ranks_rng_state_only_once_it_is_written_whole(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.spawn(_save_like_a_ddp_trainer, args=(2, str(tmp_path)), nprocs=2)
+    ckpt = tmp_path / "out" / "checkpoint-1"
+    recorded = json.loads((ckpt / CHECKSUMS).read_text())
+    assert {"rng_state_0.pth", "rng_state_1.pth"} <= set(recorded)
+    assert checksum_problem(ckpt) is None

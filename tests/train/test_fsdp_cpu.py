@@ -17,7 +17,14 @@ from supportbot.config import load_recipe
 from supportbot.train.run import train
 from supportbot.train.rundir import resolve_run_dir
 
-from .conftest import assert_same_end, sets, tiny_overrides, two_processes, write_splits
+from .conftest import (
+    assert_checkpoints_verify,
+    assert_same_end,
+    sets,
+    tiny_overrides,
+    two_processes,
+    write_splits,
+)
 
 STEPS = {
     "train.max_steps": 8,
@@ -156,6 +163,7 @@ def test_a_preference_run_under_fsdp_says_it_is_not_sharded(repo_root, tmp_path)
     assert res.stdout.count(warning) == 1, res.stdout[-3000:] + res.stderr[-3000:]
     run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.name != "last")
     assert json.loads((run_dir / "run.json").read_text())["distributed_type"] == "MULTI_CPU"
+    assert_checkpoints_verify(run_dir)
 
 
 def test_fsdp1_on_cpu_processes_is_refused_naming_the_key(repo_root, tmp_path):

@@ -14,7 +14,14 @@ import pytest
 
 from supportbot.train.rundir import latest_checkpoint, resolve_run_dir
 
-from .conftest import assert_same_end, sets, tiny_overrides, two_processes, write_splits
+from .conftest import (
+    assert_checkpoints_verify,
+    assert_same_end,
+    sets,
+    tiny_overrides,
+    two_processes,
+    write_splits,
+)
 
 STEPS = {
     "train.max_steps": 40,
@@ -105,6 +112,8 @@ def test_two_gloo_processes_train_the_same_adapter_and_only_rank0_writes(tmp_pat
     assert manifest["world_size"] == 2 and manifest["status"] == "completed"
     digests = manifest["adapter_sha256_by_rank"]
     assert len(digests) == 2 and digests[0] == digests[1]
+    assert "warning: skipping" not in res.stdout
+    assert_checkpoints_verify(runs[0])
     # the val loss is the whole val set's, as one process measures it (not a mean of uneven shards)
     from supportbot.config import load_recipe
     from supportbot.train.run import train

@@ -53,6 +53,13 @@ class ChecksumCallback(TrainerCallback):
     """Write the checksums of each checkpoint right after the Trainer saves it (rank 0 only)."""
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any):
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            # Every rank writes its own rng_state_<rank>.pth and the Trainer does not wait for them after that:
+            # without this barrier rank 0 could hash another rank's file half-written, and the checkpoint
+            # then failed its checksums (skipped as best and for resume).
+            dist.barrier()
         ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if state.is_world_process_zero and ckpt.is_dir():
             write_checksums(ckpt)

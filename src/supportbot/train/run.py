@@ -952,8 +952,9 @@ def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
     if margin is not None:  # preference objectives: the loss is not a likelihood, the reward margin says more
         acc = s.get("eval_rewards_accuracies") or s.get("rewards_accuracies")
         acc_text = f", pair accuracy {acc['first']:.2f} -> {acc['last']:.2f}" if acc else ""
+        best_loss = "n/a" if s["best_val_loss"] is None else f"{s['best_val_loss']:.4f}"
         run.say(
-            f"{done}val loss {s['best_val_loss']:.4f} (best, step {s['best_step']}); reward margin "
+            f"{done}val loss {best_loss} (best, step {s['best_step']}); reward margin "
             f"{margin['first']:.3f} -> {margin['last']:.3f}{acc_text}"
         )
     else:
