@@ -56,10 +56,21 @@ class Server:
         return 0.0
 
 
-def start_server(tmp: Path, name: str, config: dict, env: dict[str, str] | None = None) -> Server:
-    """Write `config` as the recipe and start uvicorn on a free loopback port (not waiting for it)."""
+def write_recipe(tmp: Path, name: str, config: dict) -> Path:
+    """Write `config` as `tmp/name.yaml`, its feedback answer store under `tmp` unless it names one (the
+    default, feedback/answers.sqlite, would land in the repo the tests run from)."""
+    feedback = config.get("serve", {}).get("feedback", {})
+    if "store" not in feedback:
+        serve = config.setdefault("serve", {})
+        serve["feedback"] = {**feedback, "store": str(tmp / f"{name}-answers.sqlite")}
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def start_server(tmp: Path, name: str, config: dict, env: dict[str, str] | None = None) -> Server:
+    """Write `config` as the recipe and start uvicorn on a free loopback port (not waiting for it)."""
+    path = write_recipe(tmp, name, config)
     port = free_port()
     log = tmp / f"{name}.log"
     full_env = {
@@ -96,8 +107,7 @@ def start_thread_server(tmp: Path, name: str, config: dict) -> Server:
     from supportbot.config import load_config
     from supportbot.serve.app import build_app
 
-    path = tmp / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path = write_recipe(tmp, name, config)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(build_app(load_config(path)), host="127.0.0.1", port=port, log_level="warning")

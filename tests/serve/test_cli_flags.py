@@ -22,6 +22,7 @@ def test_the_serve_verb_serves_what_its_flags_say(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("SUPPORTBOT_API_KEYS", "SUPPORTBOT_ADMIN_KEYS")}
     cmd = [sys.executable, "-m", "supportbot.cli", "serve", "--model", "tiny-random", "--port", str(port)]
     cmd += ["--adapter", f"extra={adapter}", "--no-batching"]
+    cmd += ["--set", f"serve.feedback.store={tmp_path / 'answers.sqlite'}"]
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
     server = wait_ready(Server(f"http://127.0.0.1:{port}", proc, log, {}))

@@ -42,6 +42,8 @@ def test_the_llamacpp_backend_serves_base_and_adapter_like_the_hf_backend(tmp_pa
     cmd += [
         "--set",
         "model.backend=llamacpp",
+        "--set",
+        f"serve.feedback.store={tmp_path / 'answers.sqlite'}",
         "--adapter",
         f"tuned={adapter}",
         "--set",

@@ -21,7 +21,7 @@ import yaml
 
 from supportbot.grounded.contract import schema_errors
 
-from .conftest import KEY_ENV, REPO, Server, start_server, start_thread_server, stop, wait_ready
+from .conftest import KEY_ENV, REPO, Server, start_server, start_thread_server, stop, wait_ready, write_recipe
 
 REQUEST = {
     "user_state": {
@@ -175,8 +175,7 @@ def test_server_refuses_to_start_on_a_stale_index(ts_server: Server, serve_tmp: 
     article.write_text(article.read_text() + "\nNew: glare checks now run on the device.\n")
     cfg = ts_config(tmp_path, serve_tmp / "ts-index")
     cfg["retrieval"]["kb_dir"] = str(kb)
-    path = tmp_path / "stale.yaml"
-    path.write_text(yaml.safe_dump(cfg))
+    path = write_recipe(tmp_path, "stale", cfg)
     with pytest.raises(DataError, match="stale"):
         build_app(load_config(path))
 

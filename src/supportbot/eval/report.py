@@ -217,7 +217,7 @@ def human_md(human: dict[str, Any] | None) -> str:
     if not human or not human.get("n"):
         return ""
     a = human["agreement"]
-    kappa = "n/a (one category only)" if a["kappa"] is None else f"{a['kappa']:.3f}"
+    kappa = _kappa_text(a["kappa"])
     c = human["counts"]
     parts = [
         "## Human review",
@@ -248,6 +248,10 @@ def human_md(human: dict[str, Any] | None) -> str:
     return "\n\n".join(parts)
 
 
+def _kappa_text(kappa: float | None) -> str:
+    return "n/a (one category only)" if kappa is None else f"{kappa:.3f}"
+
+
 def _between_reviewers_md(between: dict[str, Any] | None) -> str:
     """Human vs human on the items two reviewers both rated: the ceiling for the judge's agreement."""
     if not between or not between["n"]:
@@ -255,15 +259,14 @@ def _between_reviewers_md(between: dict[str, Any] | None) -> str:
             "- human vs human: no item was rated by two reviewers yet, so the judge's kappa has no human "
             "ceiling to read against"
         )
-    kappa = "n/a (one category only)" if between["kappa"] is None else f"{between['kappa']:.3f}"
     pairs = "; ".join(
-        f"{' vs '.join(r['reviewers'])}: {r['n']} item(s), {fmt(r['raw'], 'pct')}"
-        + ("" if r["kappa"] is None else f", kappa {r['kappa']:.3f}")
+        f"{' vs '.join(r['reviewers'])}: {r['n']} item(s), {fmt(r['raw'], 'pct')}, kappa {_kappa_text(r['kappa'])}"
         for r in between["pairs"]
     )
     return (
         f"- human vs human on {between['n']} shared verdict pair(s): agreement {fmt(between['raw'], 'pct')}, "
-        f"Cohen's kappa {kappa} ({pairs}); the judge's kappa above reads against this ceiling"
+        f"Cohen's kappa {_kappa_text(between['kappa'])} ({pairs}); the judge's kappa above reads against this "
+        "ceiling"
     )
 
 

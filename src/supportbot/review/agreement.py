@@ -38,6 +38,13 @@ def cohen_kappa(
     return None if chance >= 1 else (observed - chance) / (1 - chance)
 
 
+def raw_agreement(first: list[str], second: list[str]) -> float | None:
+    """The share of items two raters put in the same category (None: no items)."""
+    if not first:
+        return None
+    return sum(a == b for a, b in zip(first, second, strict=True)) / len(first)
+
+
 def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
     """The `human` block of metrics.json: counts, win rate (95% bootstrap interval), kappa and confusion."""
     from supportbot.eval.intervals import paired_bootstrap
@@ -69,7 +76,7 @@ def human_summary(pairs: list[Pair], labels: list[Label]) -> dict[str, Any]:
         "corrections": sum(bool(lb.correction) for lb in latest),
         "agreement": {
             "n": len(rated),
-            "raw": sum(h == j for h, j in zip(human, judge, strict=True)) / len(rated) if rated else None,
+            "raw": raw_agreement(human, judge),
             "kappa": kappa,
             "confusion": confusion,
         },
@@ -106,14 +113,14 @@ def reviewer_agreement(latest: list[Label]) -> dict[str, Any]:
         if not shared:
             continue
         a, b = [verdicts[r1][i] for i in shared], [verdicts[r2][i] for i in shared]
-        agree = sum(x == y for x, y in zip(a, b, strict=True))
-        rows.append({"reviewers": [r1, r2], "n": len(shared), "raw": agree / len(shared),
-                     "kappa": cohen_kappa(a, b)})  # fmt: skip
+        rows.append(
+            {"reviewers": [r1, r2], "n": len(shared), "raw": raw_agreement(a, b), "kappa": cohen_kappa(a, b)}
+        )
         first += a
         second += b
     return {
         "n": len(first),
-        "raw": sum(x == y for x, y in zip(first, second, strict=True)) / len(first) if first else None,
+        "raw": raw_agreement(first, second),
         "kappa": cohen_kappa(first, second),
         "pairs": rows,
     }

@@ -88,11 +88,8 @@ class QueueFull(APIError):
     type = "rate_limit_error"
 
 
-class RateLimited(APIError):
+class RateLimited(QueueFull):
     """429: this key (or client) used up serve.limits.requests_per_minute; retry after the given seconds."""
-
-    status = 429
-    type = "rate_limit_error"
 
 
 class ClientGone(APIError):

@@ -51,7 +51,7 @@ class ResponseStore:
     survives restarts and is shared by every process that opens it, or this process's memory (`path` None).
     Thread-safe; the oldest is forgotten first."""
 
-    def __init__(self, size: int, path: str | None = None, setting: str = "serve.feedback.store") -> None:
+    def __init__(self, size: int, path: str | None = None) -> None:
         self.size = size
         self.path = None if path is None else Path(path).expanduser()
         try:
@@ -70,8 +70,8 @@ class ResponseStore:
             self._db.commit()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
-                f"{setting} {self.path}: cannot open it as an SQLite file ({exc}); point it at a writable "
-                f"path, or set {setting}: null to keep the answers in memory"
+                f"serve.feedback.store {self.path}: cannot open it as an SQLite file ({exc}); point it at a "
+                "writable path, or set serve.feedback.store: null to keep the answers in memory"
             ) from exc
         self._lock = threading.Lock()
 

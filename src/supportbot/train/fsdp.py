@@ -2,9 +2,9 @@
 
 accelerate turns FSDP on only for accelerators (`AcceleratorState` ignores the FSDP plugin when the processes
 are CPU ones, accelerate 1.11-1.16), so `accelerate launch --config_file configs/accelerate/fsdp.yaml` on a
-machine without a GPU silently ran plain data parallelism (MULTI_CPU). torch's `fully_shard` itself works over gloo; this module switches the
-accelerator to FSDP after it is built, so the Trainer then takes accelerate's own FSDP2 path (sharding,
-state dicts, checkpoints) exactly as it does on GPUs.
+machine without a GPU silently ran plain data parallelism (MULTI_CPU). torch's `fully_shard` itself works over
+gloo; this module switches the accelerator to FSDP after it is built, so the Trainer then takes accelerate's
+own FSDP2 path (sharding, state dicts, checkpoints) exactly as it does on GPUs.
 """
 
 from __future__ import annotations

@@ -943,6 +943,10 @@ def _marks_failure(run: RunDir, main: bool) -> Any:
         raise
 
 
+def _fixed(value: float | None, digits: int) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
     manifest = run.read_manifest()
     base = manifest.get("base_val_perplexity")
@@ -952,15 +956,13 @@ def _print_summary(run: RunDir, s: dict[str, Any]) -> None:
     if margin is not None:  # preference objectives: the loss is not a likelihood, the reward margin says more
         acc = s.get("eval_rewards_accuracies") or s.get("rewards_accuracies")
         acc_text = f", pair accuracy {acc['first']:.2f} -> {acc['last']:.2f}" if acc else ""
-        best_loss = "n/a" if s["best_val_loss"] is None else f"{s['best_val_loss']:.4f}"
         run.say(
-            f"{done}val loss {best_loss} (best, step {s['best_step']}); reward margin "
+            f"{done}val loss {_fixed(s['best_val_loss'], 4)} (best, step {s['best_step']}); reward margin "
             f"{margin['first']:.3f} -> {margin['last']:.3f}{acc_text}"
         )
     else:
         run.say(
-            f"{done}val perplexity {'n/a' if base is None else f'{base:.2f}'} (base) -> "
-            f"{'n/a' if best is None else f'{best:.2f}'} (best, step {s['best_step']})"
+            f"{done}val perplexity {_fixed(base, 2)} (base) -> {_fixed(best, 2)} (best, step {s['best_step']})"
         )
     if not math.isnan(s.get("peak_memory_mb") or 0.0):
         est = (manifest.get("memory_estimate_gib") or {}).get("total")

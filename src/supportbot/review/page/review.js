@@ -144,11 +144,12 @@ function table(el, header, rows) {
 
 const pct = (v) => (v == null ? "–" : `${(100 * v).toFixed(1)}%`);
 
+const kappaText = (k) => (k == null ? "n/a (one category only)" : k.toFixed(3));
+
 // Reviewer vs reviewer on the items two of them rated: the ceiling for the judge's agreement.
 function humans(b) {
   if (!b || !b.n) return "human vs human: no item rated by two reviewers yet";
-  const kappa = b.kappa == null ? "n/a (one category only)" : b.kappa.toFixed(3);
-  return `human vs human on ${b.n} shared: ${pct(b.raw)}, Cohen's kappa ${kappa}`;
+  return `human vs human on ${b.n} shared: ${pct(b.raw)}, Cohen's kappa ${kappaText(b.kappa)}`;
 }
 
 async function report() {
@@ -156,13 +157,12 @@ async function report() {
   const h = data.human;
   $("eval-id").textContent = data.eval_id;
   $("report").hidden = false;
-  const kappa = h.agreement.kappa == null ? "n/a (one category only)" : h.agreement.kappa.toFixed(3);
   const ci = h.win_rate_ci95 ? ` (95% CI ${pct(h.win_rate_ci95[0])}–${pct(h.win_rate_ci95[1])})` : "";
   const lines = [
     `labels: ${h.n} on ${h.items} of ${h.of} items, by ${h.reviewers.join(", ") || "nobody yet"}`,
     `human win rate vs base: ${pct(h.win_rate)}${ci}`,
     `tuned ${h.counts.tuned} · base ${h.counts.base} · tie ${h.counts.tie} · both wrong ${h.counts.both_wrong}`,
-    `judge agreement on ${h.agreement.n}: ${pct(h.agreement.raw)}, Cohen's kappa ${kappa}`,
+    `judge agreement on ${h.agreement.n}: ${pct(h.agreement.raw)}, Cohen's kappa ${kappaText(h.agreement.kappa)}`,
     humans(h.between_reviewers),
   ];
   $("summary").replaceChildren(...lines.map((l) => Object.assign(document.createElement("li"), { textContent: l })));
