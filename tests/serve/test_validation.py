@@ -124,3 +124,8 @@ def test_the_published_spec_states_the_servers_token_limit(server: Server) -> No
                 ]
     assert maxima["GenerateRequest.max_new_tokens"] == [16]  # the test server's serve.limits.max_new_tokens
     assert maxima["ChatCompletionRequest.max_tokens"] == [16]
+    # and its message limit, so a schema-valid chat request is never a 422 (the fuzz test found 9 messages)
+    messages = spec["components"]["schemas"]["ChatCompletionRequest"]["properties"]["messages"]
+    assert [
+        a.get("maxItems") for a in [messages, *messages.get("anyOf", [])] if a.get("type") == "array"
+    ] == [8]

@@ -107,25 +107,27 @@ def create_app(
     routes = {r.path for r in app.routes if hasattr(r, "path")}
     routes |= {r.path for api in routers for r in api.routes if hasattr(r, "path")}
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
-    _publish_limits(app, cfg.limits.max_new_tokens)
+    _publish_limits(app, cfg.limits)
     return app
 
 
 TOKEN_BUDGET_FIELDS = ("max_new_tokens", "max_tokens", "max_completion_tokens")
 
 
-def _publish_limits(app: FastAPI, max_new_tokens: int) -> None:
-    """Make the OpenAPI spec state the server's real token limit, not the schema's hard bound."""
+def _publish_limits(app: FastAPI, limits: Any) -> None:
+    """Make the OpenAPI spec state the server's real token and message limits, not the schema's hard bounds
+    (a schema-valid request is then never answered 422 by a configured limit)."""
     base = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = base()
         for component in schema.get("components", {}).get("schemas", {}).values():
             for name, prop in component.get("properties", {}).items():
-                if name in TOKEN_BUDGET_FIELDS:
-                    for alt in [prop, *prop.get("anyOf", [])]:
-                        if "maximum" in alt:
-                            alt["maximum"] = max_new_tokens
+                for alt in [prop, *prop.get("anyOf", [])]:
+                    if name in TOKEN_BUDGET_FIELDS and "maximum" in alt:
+                        alt["maximum"] = limits.max_new_tokens
+                    if name == "messages" and alt.get("type") == "array":
+                        alt["maxItems"] = limits.max_messages
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
